@@ -9,10 +9,13 @@ import (
 // RefType tells a branch from a tag.
 type RefType string
 
-// The ref types of the events gitsource builds.
+// The ref types of the events gitsource builds. Webhook pushes are always
+// branches or tags; CommitRef names a bare commit that `gitsource sync` was
+// asked to build, whose ref name is the commit id itself.
 const (
-	Branch RefType = "branch"
-	Tag    RefType = "tag"
+	Branch    RefType = "branch"
+	Tag       RefType = "tag"
+	CommitRef RefType = "commit"
 )
 
 // Ref is a branch or a tag.
@@ -23,10 +26,14 @@ type Ref struct {
 	Type RefType
 }
 
-// Full returns the ref's full name, such as refs/heads/main.
+// Full returns the ref's full name, such as refs/heads/main, or the commit
+// id for a CommitRef.
 func (r Ref) Full() string {
-	if r.Type == Tag {
+	switch r.Type {
+	case Tag:
 		return "refs/tags/" + r.Name
+	case CommitRef:
+		return r.Name
 	}
 	return "refs/heads/" + r.Name
 }
@@ -105,16 +112,19 @@ func (e Event) Validate() error {
 	if err := ValidateRepo(e.Repo); err != nil {
 		return err
 	}
-	if e.Ref.Type != Branch && e.Ref.Type != Tag {
-		return BadRequestf("invalid ref type %q", e.Ref.Type)
-	}
-	if err := ValidateRefName(e.Ref.Name); err != nil {
-		return err
-	}
 	if err := ValidateSHA(e.Commit.SHA); err != nil {
 		return err
 	}
-	return nil
+	switch e.Ref.Type {
+	case Branch, Tag:
+		return ValidateRefName(e.Ref.Name)
+	case CommitRef:
+		if e.Ref.Name != e.Commit.SHA {
+			return BadRequestf("a commit ref must be named by its commit id")
+		}
+		return nil
+	}
+	return BadRequestf("invalid ref type %q", e.Ref.Type)
 }
 
 // String describes the event for logs.

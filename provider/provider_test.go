@@ -233,3 +233,29 @@ func ExampleStatusCode() {
 	// 401
 	// 200
 }
+
+func TestEventValidate(t *testing.T) {
+	sha := strings.Repeat("ab", 20)
+	ok := provider.Event{Repo: provider.Repo{Owner: "o", Name: "r"}, Ref: provider.Ref{Name: "main", Type: provider.Branch}, Commit: provider.Commit{SHA: sha}}
+	if err := ok.Validate(); err != nil {
+		t.Fatalf("Validate(valid) = %v", err)
+	}
+	detached := ok
+	detached.Ref = provider.Ref{Name: sha, Type: provider.CommitRef}
+	if err := detached.Validate(); err != nil || detached.Ref.Full() != sha {
+		t.Fatalf("Validate(commit ref) = %v, Full = %s", err, detached.Ref.Full())
+	}
+	for name, mutate := range map[string]func(*provider.Event){
+		"bad sha":             func(e *provider.Event) { e.Commit.SHA = "x" },
+		"bad ref":             func(e *provider.Event) { e.Ref.Name = "a..b" },
+		"bad ref type":        func(e *provider.Event) { e.Ref.Type = "note" },
+		"commit ref mismatch": func(e *provider.Event) { e.Ref = provider.Ref{Name: "main", Type: provider.CommitRef} },
+		"bad repo":            func(e *provider.Event) { e.Repo.Name = "../x" },
+	} {
+		e := ok
+		mutate(&e)
+		if err := e.Validate(); !errors.Is(err, provider.ErrBadRequest) {
+			t.Errorf("%s: Validate = %v, want ErrBadRequest", name, err)
+		}
+	}
+}
