@@ -1,0 +1,185 @@
+package gitsource
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gitsource/gitsource/internal/fetch"
+	"github.com/gitsource/gitsource/provider"
+	"github.com/gitsource/gitsource/sink"
+)
+
+// Environment variables read by Load besides the providers' own.
+const (
+	EnvSink     = "GITSOURCE_SINK"
+	EnvKey      = "GITSOURCE_KEY"
+	EnvAddr     = "GITSOURCE_ADDR"
+	EnvQueueURL = "GITSOURCE_QUEUE_URL"
+)
+
+// DefaultSink is where `gitsource serve` and `gitsource sync` write when
+// GITSOURCE_SINK is unset.
+const DefaultSink = "file://./artifacts"
+
+// Config is gitsource's configuration, read from the environment.
+type Config struct {
+	// SinkURL is where archives go (GITSOURCE_SINK).
+	SinkURL string
+	// Key is the object key template (GITSOURCE_KEY).
+	Key *KeyTemplate
+	// Providers holds the enabled providers.
+	Providers *provider.Registry
+	// HTTPClients holds each provider's HTTP client, with its own proxy.
+	HTTPClients map[string]*http.Client
+	// QueueURL is the SQS queue of the queued mode (GITSOURCE_QUEUE_URL).
+	QueueURL string
+}
+
+// LoadOptions changes how Load reads the environment.
+type LoadOptions struct {
+	// DefaultSink is used when GITSOURCE_SINK is unset; empty makes
+	// GITSOURCE_SINK required.
+	DefaultSink string
+	// WithoutWebhooks builds every provider, with or without its webhook
+	// secret: `gitsource sync` fetches with tokens alone. Deliveries to a
+	// provider without a secret always fail verification.
+	WithoutWebhooks bool
+}
+
+// Load reads the configuration from getenv (os.Getenv in the command). A
+// provider whose webhook secret is unset is disabled; with no provider
+// enabled Load fails, naming the variables that enable one.
+func Load(getenv func(string) string, opts LoadOptions) (*Config, error) {
+	c := &Config{
+		SinkURL:     strings.TrimSpace(getenv(EnvSink)),
+		QueueURL:    strings.TrimSpace(getenv(EnvQueueURL)),
+		HTTPClients: map[string]*http.Client{},
+	}
+	if c.SinkURL == "" {
+		if opts.DefaultSink == "" {
+			return nil, fmt.Errorf("%s is required (file:///abs/dir or s3://bucket[/prefix])", EnvSink)
+		}
+		c.SinkURL = opts.DefaultSink
+	}
+	keyText := getenv(EnvKey)
+	if keyText == "" {
+		keyText = DefaultKey
+	}
+	key, err := ParseKeyTemplate(keyText)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", EnvKey, err)
+	}
+	c.Key = key
+
+	var enabled []provider.Provider
+	var hints []string
+	for _, pc := range providerConfigs {
+		on := opts.WithoutWebhooks
+		for _, v := range pc.enabledBy {
+			on = on || strings.TrimSpace(getenv(v)) != ""
+		}
+		hints = append(hints, strings.Join(pc.enabledBy, " or "))
+		if !on {
+			continue
+		}
+		client, err := providerClient(getenv(pc.proxyVar))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", pc.proxyVar, err)
+		}
+		p, err := pc.build(getenv, client)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", pc.name, err)
+		}
+		enabled = append(enabled, p)
+		c.HTTPClients[p.Name()] = client
+	}
+	if len(enabled) == 0 {
+		return nil, fmt.Errorf("no provider is enabled: set %s", strings.Join(hints, ", or "))
+	}
+	reg, err := provider.NewRegistry(enabled...)
+	if err != nil {
+		return nil, err
+	}
+	c.Providers = reg
+	return c, nil
+}
+
+// OpenSink opens the configured sink.
+func (c *Config) OpenSink(ctx context.Context) (sink.Sink, error) {
+	s, err := sink.Open(ctx, c.SinkURL)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", EnvSink, err)
+	}
+	return s, nil
+}
+
+// NewRelay opens the configured sink and returns a Relay writing to it.
+func (c *Config) NewRelay(ctx context.Context) (*Relay, error) {
+	s, err := c.OpenSink(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Relay{Providers: c.Providers, Sink: s, Key: c.Key, HTTPClients: c.HTTPClients}, nil
+}
+
+// providerConfig reads one provider's settings from the environment.
+type providerConfig struct {
+	name      string
+	enabledBy []string // any of these set enables the provider
+	proxyVar  string   // proxy for this provider's traffic only
+	build     func(getenv func(string) string, client *http.Client) (provider.Provider, error)
+}
+
+// providerConfigs lists the built-in providers, in detection order.
+var providerConfigs []providerConfig
+
+func registerProviderConfig(pc providerConfig) {
+	providerConfigs = append(providerConfigs, pc)
+	sort.SliceStable(providerConfigs, func(i, j int) bool { return providerConfigs[i].name < providerConfigs[j].name })
+}
+
+// providerClient returns the HTTP client for one provider's traffic: its
+// own proxy when proxy is set, HTTPS_PROXY and NO_PROXY otherwise.
+func providerClient(proxy string) (*http.Client, error) {
+	tr, err := fetch.NewTransport(strings.TrimSpace(proxy))
+	if err != nil {
+		return nil, err
+	}
+	return &http.Client{Transport: tr, Timeout: 0}, nil
+}
+
+// splitList splits a comma-separated list, dropping blanks.
+func splitList(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+// parseBool reads a boolean variable; empty is false.
+func parseBool(name, v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "0", "false", "no", "off":
+		return false, nil
+	case "1", "true", "yes", "on":
+		return true, nil
+	}
+	return false, fmt.Errorf("%s: %q is not a boolean (use true or false)", name, v)
+}
+
+// apiTimeout bounds a provider's API calls (not archive downloads).
+const apiTimeout = 30 * time.Second
+
+// apiClient is the provider's client with a deadline for API calls.
+func apiClient(c *http.Client) *http.Client {
+	cc := *c
+	cc.Timeout = apiTimeout
+	return &cc
+}

@@ -1,0 +1,56 @@
+package gitsource
+
+import (
+	"strings"
+	"time"
+
+	"github.com/gitsource/gitsource/provider"
+	"github.com/gitsource/gitsource/sink"
+)
+
+// The user metadata keys written with every archive.
+const (
+	MetaRevisionSummary = sink.RevisionSummaryKey
+	MetaProvider        = "gitsource-provider"
+	MetaRepo            = "gitsource-repo"
+	MetaRef             = "gitsource-ref"
+	MetaRefType         = "gitsource-ref-type"
+	MetaCommit          = "gitsource-commit"
+	MetaDelivery        = "gitsource-delivery"
+	MetaPushedAt        = "gitsource-pushed-at"
+)
+
+// Metadata returns the object metadata for ev, in plain UTF-8: the sink
+// encodes what its store cannot hold.
+func Metadata(ev provider.Event) map[string]string {
+	m := map[string]string{
+		MetaRevisionSummary: RevisionSummary(ev.Commit),
+		MetaProvider:        ev.Provider,
+		MetaRepo:            ev.Repo.FullName(),
+		MetaRef:             ev.Ref.Name,
+		MetaRefType:         string(ev.Ref.Type),
+		MetaCommit:          ev.Commit.SHA,
+	}
+	if ev.Delivery != "" {
+		m[MetaDelivery] = ev.Delivery
+	}
+	if !ev.PushedAt.IsZero() {
+		m[MetaPushedAt] = ev.PushedAt.UTC().Format(time.RFC3339)
+	}
+	return m
+}
+
+// RevisionSummary returns what CodePipeline shows for the commit: the first
+// line of its message and its short id, at most 2048 bytes, cut on a
+// character boundary.
+func RevisionSummary(c provider.Commit) string {
+	suffix := " (" + c.ShortSHA() + ")"
+	line := strings.TrimSpace(c.Summary())
+	if line == "" {
+		return c.ShortSHA()
+	}
+	if len(line)+len(suffix) > sink.MaxRevisionSummary {
+		line = sink.TruncateUTF8(line, sink.MaxRevisionSummary-len(suffix)-len("…")) + "…"
+	}
+	return line + suffix
+}

@@ -1,0 +1,318 @@
+package gitsource
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/gitsource/gitsource/internal/faultserver"
+	"github.com/gitsource/gitsource/internal/fetch"
+	"github.com/gitsource/gitsource/internal/s3test"
+	"github.com/gitsource/gitsource/provider"
+	"github.com/gitsource/gitsource/sink"
+)
+
+// testArchive is a zip laid out the way hosts serve them: everything under
+// one top-level folder, with an executable script and a symlink.
+func testArchive(t testing.TB, entries map[string]string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	add := func(name string, mode fs.FileMode, body string) {
+		h := &zip.FileHeader{Name: name, Method: zip.Deflate}
+		h.SetMode(mode)
+		w, err := zw.CreateHeader(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(w, body)
+	}
+	add("octo-hello-0123456/", fs.ModeDir|0o755, "")
+	for name, body := range entries {
+		add(name, 0o644, body)
+	}
+	add("octo-hello-0123456/buildspec.yml", 0o644, "version: 0.2\n")
+	add("octo-hello-0123456/assets/noise.bin", 0o644, string(randomBytes(64<<10)))
+	add("octo-hello-0123456/build.sh", 0o755, "#!/bin/sh\necho hi\n"+strings.Repeat("x", 200_000))
+	add("octo-hello-0123456/latest", fs.ModeSymlink|0o777, "build.sh")
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+type relayFixture struct {
+	relay  *Relay
+	faults *faultserver.Server
+	dir    string
+	ev     provider.Event
+}
+
+// newRelayFixture serves archive behind a fault injector and relays into a
+// file sink, with retry waits short enough for tests.
+func newRelayFixture(t *testing.T, archive []byte) *relayFixture {
+	t.Helper()
+	faults := faultserver.New(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/zip")
+		http.ServeContent(w, r, "a.zip", time.Time{}, bytes.NewReader(archive))
+	}))
+	srv := httptest.NewServer(faults)
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	fileSink, err := sink.NewFile(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := provider.NewRegistry(testHost{archiveURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := testEvent()
+	ev.Provider, ev.Repo = "testhost", provider.Repo{Owner: "octo", Name: "hello"}
+	return &relayFixture{
+		relay: &Relay{
+			Providers: reg,
+			Sink:      fileSink,
+			Fetch:     fetch.Options{RetryMax: 3, RetryWaitMin: time.Millisecond, RetryWaitMax: 2 * time.Second, IdleTimeout: 300 * time.Millisecond},
+		},
+		faults: faults,
+		dir:    dir,
+		ev:     ev,
+	}
+}
+
+// checkStored asserts that key holds the re-rooted archive and its metadata.
+func checkStored(t *testing.T, dir, key string, ev provider.Event) {
+	t.Helper()
+	zr, err := zip.OpenReader(filepath.Join(dir, key))
+	if err != nil {
+		t.Fatalf("stored archive: %v", err)
+	}
+	defer zr.Close()
+	files := map[string]*zip.File{}
+	for _, f := range zr.File {
+		files[f.Name] = f
+	}
+	spec := files["buildspec.yml"]
+	if spec == nil {
+		t.Fatalf("buildspec.yml is not at the root: %v", names(zr.File))
+	}
+	if m := files["build.sh"].Mode(); m.Perm() != 0o755 {
+		t.Errorf("build.sh mode = %v, want 0755", m)
+	}
+	if m := files["latest"].Mode(); m&fs.ModeSymlink == 0 {
+		t.Errorf("latest mode = %v, want a symlink", m)
+	}
+	rc, _ := spec.Open()
+	body, _ := io.ReadAll(rc)
+	rc.Close()
+	if string(body) != "version: 0.2\n" {
+		t.Errorf("buildspec.yml = %q", body)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, key+".json"))
+	if err != nil {
+		t.Fatalf("metadata file: %v", err)
+	}
+	var meta map[string]string
+	if err := json.Unmarshal(raw, &meta); err != nil {
+		t.Fatal(err)
+	}
+	if meta[MetaCommit] != ev.Commit.SHA || meta[MetaRef] != ev.Ref.Name || meta[MetaRevisionSummary] == "" {
+		t.Errorf("metadata = %v", meta)
+	}
+}
+
+func names(fs []*zip.File) []string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, f.Name)
+	}
+	return out
+}
+
+// checkNothingWritten asserts that dir holds no object and no temporary file.
+func checkNothingWritten(t *testing.T, dir string) {
+	t.Helper()
+	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			t.Errorf("left behind: %s", path)
+		}
+		return nil
+	})
+}
+
+func TestRelayWritesReRootedArchive(t *testing.T) {
+	f := newRelayFixture(t, testArchive(t, nil))
+	res, err := f.relay.Relay(context.Background(), f.ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Key != "octo/hello/feature/login.zip" || res.Commit != f.ev.Commit.SHA || res.Size == 0 {
+		t.Fatalf("result = %+v", res)
+	}
+	checkStored(t, f.dir, res.Key, f.ev)
+}
+
+// TestRelayFaults injects each failure of a bad network and checks that the
+// outcome is either the complete archive or a clean, retriable failure with
+// nothing left behind.
+func TestRelayFaults(t *testing.T) {
+	archive := testArchive(t, nil)
+	tests := []struct {
+		name         string
+		arm          func(*faultserver.Server)
+		wantErr      bool
+		wantRequests int
+	}{
+		{"503 then success", func(s *faultserver.Server) { s.Fail(2, 503) }, false, 3},
+		{"500 and 502", func(s *faultserver.Server) { s.Fail(1, 500); s.Fail(1, 502) }, false, 3},
+		{"429 with Retry-After", func(s *faultserver.Server) { s.RateLimit(1, time.Second) }, false, 2},
+		{"reset in mid-body", func(s *faultserver.Server) { s.ResetAfter(1, 1000) }, false, 2},
+		{"stalled body", func(s *faultserver.Server) { s.StallAfter(1, 1000, 5*time.Second) }, false, 2},
+		{"truncated body", func(s *faultserver.Server) { s.TruncateAfter(1, 1000) }, false, 2},
+		{"persistent 500 (retried by the fetcher only)", func(s *faultserver.Server) { s.Fail(-1, 500) }, true, 4},
+		{"persistent resets", func(s *faultserver.Server) { s.ResetAfter(-1, 1000) }, true, 3},
+		{"404", func(s *faultserver.Server) { s.Fail(-1, 404) }, true, 1},
+		{"redirect to another host", func(s *faultserver.Server) { s.Redirect(-1, "http://198.51.100.7/x.zip") }, true, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newRelayFixture(t, archive)
+			tt.arm(f.faults)
+			res, err := f.relay.Relay(context.Background(), f.ev)
+			if got := f.faults.Requests(); got != tt.wantRequests {
+				t.Errorf("archive requests = %d, want %d", got, tt.wantRequests)
+			}
+			if tt.wantErr {
+				if err == nil {
+					t.Fatalf("Relay succeeded, want an error")
+				}
+				if code := provider.StatusCode(err); code != http.StatusBadGateway {
+					t.Errorf("StatusCode = %d, want 502: %v", code, err)
+				}
+				checkNothingWritten(t, f.dir)
+				return
+			}
+			if err != nil {
+				t.Fatalf("Relay: %v", err)
+			}
+			checkStored(t, f.dir, res.Key, f.ev)
+		})
+	}
+}
+
+// TestRelayRefusesBadArchives: archives gitsource must not store.
+func TestRelayRefusesBadArchives(t *testing.T) {
+	unsafe := testArchive(t, map[string]string{"octo-hello-0123456/../../etc/passwd": "x"})
+	tests := []struct {
+		name    string
+		archive []byte
+		want    string
+	}{
+		{"not a zip", []byte("<html><body>Sign in</body></html>"), "not a zip"},
+		{"unsafe entry name", unsafe, "unsafe"},
+		{"empty", nil, "not a zip"},
+		{"truncated zip", testArchive(t, nil)[:30000], ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newRelayFixture(t, tt.archive)
+			_, err := f.relay.Relay(context.Background(), f.ev)
+			if err == nil {
+				t.Fatalf("Relay stored a bad archive")
+			}
+			if !errors.Is(err, provider.ErrUpstream) {
+				t.Errorf("error kind = %v, want ErrUpstream", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q does not mention %q", err, tt.want)
+			}
+			checkNothingWritten(t, f.dir)
+		})
+	}
+}
+
+func TestRelayRefusesInvalidEvent(t *testing.T) {
+	f := newRelayFixture(t, testArchive(t, nil))
+	ev := f.ev
+	ev.Commit.SHA = "main"
+	if _, err := f.relay.Relay(context.Background(), ev); !errors.Is(err, provider.ErrBadRequest) {
+		t.Fatalf("Relay of an invalid event = %v, want ErrBadRequest", err)
+	}
+	if f.faults.Requests() != 0 {
+		t.Fatalf("an invalid event reached the network")
+	}
+}
+
+// TestRelayS3 relays into a real S3 server, and checks that a download
+// broken for good leaves no object and no multipart upload behind.
+func TestRelayS3(t *testing.T) {
+	srv := s3test.Start(t)
+	bucket := srv.NewBucket(t, true)
+	client := srv.Client(t)
+	s3Sink, err := sink.NewS3(client, bucket, "pipelines", sink.S3Options{PartSize: 5 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := map[string]string{"octo-hello-0123456/data.bin": string(randomBytes(12 << 20))}
+	f := newRelayFixture(t, testArchive(t, big))
+	f.relay.Sink = s3Sink
+
+	res, err := f.relay.Relay(context.Background(), f.ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := client.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: &bucket, Key: aws.String(res.Key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Key != "pipelines/octo/hello/feature/login.zip" {
+		t.Errorf("key = %q, want the prefix and the default key", res.Key)
+	}
+	if head.Metadata[MetaCommit] != f.ev.Commit.SHA || aws.ToString(head.VersionId) == "" || aws.ToString(head.VersionId) != res.VersionID {
+		t.Errorf("head = %v version %s, result %+v", head.Metadata, aws.ToString(head.VersionId), res)
+	}
+
+	f.faults.ResetAfter(-1, 8<<20)
+	ev := f.ev
+	ev.Ref.Name = "broken"
+	if _, err := f.relay.Relay(context.Background(), ev); err == nil {
+		t.Fatalf("Relay succeeded through a broken download")
+	}
+	if _, err := client.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: &bucket, Key: aws.String("pipelines/octo/hello/broken.zip")}); err == nil {
+		t.Errorf("a partial object is visible")
+	}
+	ups, err := client.ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: &bucket})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ups.Uploads) != 0 {
+		t.Errorf("%d multipart uploads left behind", len(ups.Uploads))
+	}
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	var x uint64 = 88172645463325252
+	for i := range b {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		b[i] = byte(x)
+	}
+	return b
+}
