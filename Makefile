@@ -1,0 +1,37 @@
+# The tools the tests and checks need are pinned here and installed from the
+# Go module proxy into $(go env GOPATH)/bin.
+VERSITYGW_VERSION   := v1.8.0
+STATICCHECK_VERSION := v0.8.2
+GOBIN               := $(shell go env GOPATH)/bin
+FUZZTIME            ?= 10s
+
+.PHONY: test tools check fuzz bench build
+
+## test: install versitygw if needed and run every test
+test: tools
+	go test -count=1 ./...
+
+## tools: install the test tools that are missing
+tools:
+	@go version -m $(GOBIN)/versitygw 2>/dev/null | grep -q 'mod.*github.com/versity/versitygw[[:space:]]*$(VERSITYGW_VERSION)' || \
+		{ echo "installing versitygw $(VERSITYGW_VERSION)"; go install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION); }
+
+## check: formatting, vet and staticcheck
+check:
+	@test -x $(GOBIN)/staticcheck || go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	go vet ./...
+	$(GOBIN)/staticcheck ./...
+
+## fuzz: run every fuzz target for FUZZTIME each
+fuzz:
+	@for pkg in $$(go list ./...); do \
+		for target in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "fuzz $$pkg $$target"; \
+			go test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+## build: the command, with its version
+build:
+	go build -o bin/gitsource ./cmd/gitsource
