@@ -103,9 +103,10 @@ func (m Metadata) normalize() (Metadata, error) {
 
 // EncodeValue returns v in a form an HTTP header carries unchanged: v itself
 // when it is printable ASCII without surrounding spaces, otherwise the RFC
-// 2047 B-encoding of its UTF-8 ("=?UTF-8?B?...?="). A value that already
-// holds "=?" is encoded too, so DecodeValue never mistakes plain text for an
-// encoded word.
+// 2047 B-encoding of its UTF-8: "=?UTF-8?b?...?=" as mime.BEncoding writes
+// it (decoders ignore the case), in several words when long. A value that
+// already holds "=?" is encoded too, so DecodeValue never mistakes plain
+// text for an encoded word.
 func EncodeValue(v string) string {
 	if isPlainASCII(v) {
 		return v
@@ -123,7 +124,7 @@ func EncodeValue(v string) string {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString("=?UTF-8?B?")
+		b.WriteString("=?UTF-8?b?") // the case mime uses
 		b.WriteString(base64.StdEncoding.EncodeToString([]byte(v[i:min(i+chunk, len(v))])))
 		b.WriteString("?=")
 	}

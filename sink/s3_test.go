@@ -1,0 +1,244 @@
+package sink_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/gitsource/gitsource/sink"
+	"github.com/gitsource/gitsource/sink/sinktest"
+)
+
+// recorder is an HTTP client that remembers every request it sends and the
+// status of its answer. versitygw accepts the encryption headers without
+// storing them, so the requests are where they can be checked.
+type recorder struct {
+	next *awshttp.BuildableClient
+	mu   sync.Mutex
+	reqs []recorded
+}
+
+type recorded struct {
+	method, query string
+	header        http.Header
+	status        int
+}
+
+func newRecorder() *recorder { return &recorder{next: awshttp.NewBuildableClient()} }
+
+func (r *recorder) Do(req *http.Request) (*http.Response, error) {
+	rec := recorded{method: req.Method, query: req.URL.RawQuery, header: req.Header.Clone()}
+	resp, err := r.next.Do(req)
+	if resp != nil {
+		rec.status = resp.StatusCode
+	}
+	r.mu.Lock()
+	r.reqs = append(r.reqs, rec)
+	r.mu.Unlock()
+	return resp, err
+}
+
+func (r *recorder) requests() []recorded {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]recorded(nil), r.reqs...)
+}
+
+// creates returns the requests that create an object: a PutObject or a
+// CreateMultipartUpload.
+func (r *recorder) creates() []recorded {
+	var out []recorded
+	for _, req := range r.requests() {
+		isPut := req.method == http.MethodPut && !strings.Contains(req.query, "partNumber=")
+		isCreate := req.method == http.MethodPost && strings.HasPrefix(req.query, "uploads")
+		if isPut || isCreate {
+			out = append(out, req)
+		}
+	}
+	return out
+}
+
+func TestS3EncryptionHeaders(t *testing.T) {
+	tests := []struct {
+		name    string
+		opts    sink.S3Options
+		wantSSE string
+		wantKMS string
+	}{
+		{"default is AES256", sink.S3Options{}, "AES256", ""},
+		{"AES256", sink.S3Options{SSE: sink.SSEAES256}, "AES256", ""},
+		{"KMS with key", sink.S3Options{SSE: sink.SSEKMS, KMSKeyID: "alias/builds"}, "aws:kms", "alias/builds"},
+		{"KMS with bucket key", sink.S3Options{SSE: sink.SSEKMS}, "aws:kms", ""},
+		{"none", sink.S3Options{SSE: sink.SSENone}, "", ""},
+	}
+	sizes := map[string]int64{"single": 100, "multipart": 2*sink.MinPartSize + 1}
+	for _, tt := range tests {
+		for shape, size := range sizes {
+			t.Run(tt.name+"/"+shape, func(t *testing.T) {
+				rec := newRecorder()
+				opts := tt.opts
+				opts.ClientOptions = []func(*s3.Options){func(o *s3.Options) { o.HTTPClient = rec }}
+				h := newS3Harness(t, "", opts)
+				obj, err := h.s.Put(context.Background(), "x.zip", sinktest.Stream(1, size), sink.Metadata{"gitsource-ref": "功能"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if obj.Size != size {
+					t.Errorf("Size = %d, want %d", obj.Size, size)
+				}
+				creates := rec.creates()
+				if len(creates) != 1 {
+					t.Fatalf("saw %d create requests, want 1: %+v", len(creates), rec.requests())
+				}
+				hdr := creates[0].header
+				if got := hdr.Get("X-Amz-Server-Side-Encryption"); got != tt.wantSSE {
+					t.Errorf("x-amz-server-side-encryption = %q, want %q", got, tt.wantSSE)
+				}
+				if got := hdr.Get("X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id"); got != tt.wantKMS {
+					t.Errorf("x-amz-server-side-encryption-aws-kms-key-id = %q, want %q", got, tt.wantKMS)
+				}
+				if got := hdr.Get("Content-Type"); got != "application/zip" {
+					t.Errorf("Content-Type = %q, want application/zip", got)
+				}
+				if got, want := hdr.Get("X-Amz-Meta-Gitsource-Ref"), sink.EncodeValue("功能"); got != want {
+					t.Errorf("x-amz-meta-gitsource-ref = %q, want %q", got, want)
+				}
+			})
+		}
+	}
+}
+
+func TestS3ObjectFields(t *testing.T) {
+	h := newS3Harness(t, "builds", sink.S3Options{})
+	ctx := context.Background()
+	var versions []string
+	for _, size := range []int64{10, 2*sink.MinPartSize + 7} {
+		obj, err := h.s.Put(ctx, "octo/hello/main.zip", sinktest.Stream(2, size), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if obj.Key != "builds/octo/hello/main.zip" {
+			t.Errorf("Key = %q, want the full key in the bucket", obj.Key)
+		}
+		if obj.VersionID == "" || obj.VersionID == "null" {
+			t.Errorf("VersionID = %q in a versioned bucket", obj.VersionID)
+		}
+		if !strings.HasPrefix(obj.ETag, `"`) {
+			t.Errorf("ETag = %q, want S3's quoted form", obj.ETag)
+		}
+		if !strings.Contains(obj.Location, h.bucket+"/builds/octo/hello/main.zip") {
+			t.Errorf("Location = %q", obj.Location)
+		}
+		versions = append(versions, obj.VersionID)
+	}
+	if versions[0] == versions[1] {
+		t.Errorf("two Puts gave the same version %q", versions[0])
+	}
+	out, err := h.client.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: &h.bucket})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Versions) != 2 {
+		t.Errorf("bucket holds %d versions, want 2", len(out.Versions))
+	}
+}
+
+// TestS3AbortAfterCancel shows that the sink itself aborts the multipart
+// upload when the context is cancelled: the uploader's own abort uses the
+// cancelled context and never reaches the server.
+func TestS3AbortAfterCancel(t *testing.T) {
+	rec := newRecorder()
+	h := newS3Harness(t, "", sink.S3Options{
+		ClientOptions: []func(*s3.Options){func(o *s3.Options) { o.HTTPClient = rec }},
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := io.MultiReader(sinktest.Stream(1, 3*sink.MinPartSize), cancelOnRead{cancel}, sinktest.Stream(2, sink.MinPartSize))
+	_, err := h.s.Put(ctx, "cancelled.zip", r, nil)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Put error = %v, want context.Canceled", err)
+	}
+	aborted := false
+	for _, req := range rec.requests() {
+		if req.method == http.MethodDelete && strings.Contains(req.query, "uploadId=") && req.status == http.StatusNoContent {
+			aborted = true
+		}
+	}
+	if !aborted {
+		t.Errorf("no successful AbortMultipartUpload among %d requests", len(rec.requests()))
+	}
+	if n, err := h.Leftovers(context.Background()); err != nil || n != 0 {
+		t.Errorf("Leftovers = %d, %v; want 0", n, err)
+	}
+}
+
+type cancelOnRead struct{ cancel context.CancelFunc }
+
+func (c cancelOnRead) Read([]byte) (int, error) {
+	c.cancel()
+	return 0, io.EOF
+}
+
+func TestS3PutRefusesBeforeSending(t *testing.T) {
+	rec := newRecorder()
+	h := newS3Harness(t, strings.Repeat("p", 1000), sink.S3Options{
+		ClientOptions: []func(*s3.Options){func(o *s3.Options) { o.HTTPClient = rec }},
+	})
+	ctx := context.Background()
+	// Valid alone, too long with the prefix.
+	_, err := h.s.Put(ctx, strings.Repeat("k", 30), strings.NewReader("x"), nil)
+	if !errors.Is(err, sink.ErrInvalidKey) {
+		t.Errorf("Put with an over-long full key: %v, want ErrInvalidKey", err)
+	}
+	_, err = h.s.Put(ctx, "k", strings.NewReader("x"), sink.Metadata{"big": strings.Repeat("x", 3000)})
+	if !errors.Is(err, sink.ErrInvalidMetadata) {
+		t.Errorf("Put with 3000 bytes of metadata: %v, want ErrInvalidMetadata", err)
+	}
+	if n := len(rec.requests()); n != 0 {
+		t.Errorf("sink sent %d requests for refused Puts", n)
+	}
+}
+
+func TestNewS3Errors(t *testing.T) {
+	client := srv.Client(t)
+	tests := []struct {
+		name   string
+		client *s3.Client
+		bucket string
+		prefix string
+		opts   sink.S3Options
+	}{
+		{"nil client", nil, "b", "", sink.S3Options{}},
+		{"no bucket", client, "", "", sink.S3Options{}},
+		{"bad prefix", client, "b", "a/../b", sink.S3Options{}},
+		{"small parts", client, "b", "", sink.S3Options{PartSize: 1 << 20}},
+		{"negative concurrency", client, "b", "", sink.S3Options{Concurrency: -1}},
+		{"unknown SSE", client, "b", "", sink.S3Options{SSE: "aes"}},
+		{"KMS key without KMS", client, "b", "", sink.S3Options{SSE: sink.SSEAES256, KMSKeyID: "k"}},
+	}
+	for _, tt := range tests {
+		if _, err := sink.NewS3(tt.client, tt.bucket, tt.prefix, tt.opts); err == nil {
+			t.Errorf("%s: NewS3 succeeded", tt.name)
+		}
+	}
+}
+
+func TestNewS3Prefix(t *testing.T) {
+	client := srv.Client(t)
+	for prefix, want := range map[string]string{"": "", "a": "a/", "a/b/": "a/b/", "builds/x": "builds/x/"} {
+		s, err := sink.NewS3(client, "b", prefix, sink.S3Options{})
+		if err != nil {
+			t.Fatalf("NewS3 prefix %q: %v", prefix, err)
+		}
+		if s.Prefix() != want || s.Bucket() != "b" {
+			t.Errorf("NewS3 prefix %q: Prefix() = %q, want %q", prefix, s.Prefix(), want)
+		}
+	}
+}
