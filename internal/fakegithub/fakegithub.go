@@ -1,0 +1,449 @@
+// Package fakegithub is a fake GitHub for tests: a REST API server and a
+// separate codeload server on loopback, backed by real git repositories.
+//
+// Repositories are made with AddRepo and filled with Commit and Tag, which
+// write real commits and tags with git; archives are made by git archive,
+// exactly as GitHub lays them out (every entry under
+// {owner}-{repo}-{short sha}/). AddArchive serves generated archives of any
+// size, streamed. The API answers the endpoints gitsource uses:
+//
+//	GET /repos/{owner}/{repo}
+//	GET /repos/{owner}/{repo}/zipball/{ref}       302 to codeload
+//	GET /repos/{owner}/{repo}/git/ref/heads/{branch}
+//	GET /repos/{owner}/{repo}/git/ref/tags/{tag}
+//	GET /repos/{owner}/{repo}/git/tags/{sha}
+//	GET /repos/{owner}/{repo}/git/commits/{sha}
+//	GET /repos/{owner}/{repo}/commits/{ref}
+//
+// also under /api/v3 as on GitHub Enterprise Server. As on GitHub, a
+// private repository answers 404 to a request without the fake's token, a
+// wrong token answers 401 everywhere, and the codeload link of a private
+// repository carries a signed token that expires after five minutes.
+//
+// Both servers sit behind an internal/faultserver.Server (API and
+// Codeload) so that tests can inject failures, and every request is
+// recorded (Requests). The delivery builders (PushPayload, Ping, Sign) make
+// the webhook deliveries GitHub sends.
+package fakegithub
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/gitsource/gitsource/internal/faultserver"
+)
+
+// File is one file of a commit.
+type File struct {
+	// Content is the file's bytes, or a symbolic link's target.
+	Content []byte
+	// Mode is 0644 for a regular file, 0755 (any execute bit) for an
+	// executable, fs.ModeSymlink for a symbolic link. Git keeps nothing
+	// else.
+	Mode fs.FileMode
+}
+
+// Request is a request either server received.
+type Request struct {
+	Server        string // "api" or "codeload"
+	Method        string
+	Path          string // URL path, unescaped
+	Query         string // raw query
+	Authorization bool   // an Authorization header was sent
+}
+
+// epoch is the time of the first commit; each commit is one minute later,
+// so that commit ids are the same from run to run.
+var epoch = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+
+// The identities of commits and tags.
+var (
+	author    = signature{Name: "Monalisa Octocat", Email: "octocat@github.com"}
+	committer = signature{Name: "GitHub", Email: "noreply@github.com"}
+)
+
+// linkLifetime is how long a private codeload link works.
+const linkLifetime = 5 * time.Minute
+
+// Server is a fake GitHub. Its methods are safe for concurrent use; those
+// that take no error result fail the test that made the server.
+type Server struct {
+	// API and Codeload wrap the two servers' handlers: arm faults on them.
+	API      *faultserver.Server
+	Codeload *faultserver.Server
+
+	tb       testing.TB
+	api      *httptest.Server
+	codeload *httptest.Server
+	mux      *http.ServeMux
+	dir      string
+	token    string
+	linkKey  []byte
+
+	mu       sync.Mutex
+	repos    map[string]*repo // by lower-case owner/name
+	requests []Request
+	ticks    int
+	zipMu    sync.Mutex // serializes archive generation
+}
+
+type repo struct {
+	owner, name string
+	id          int64
+	private     bool
+	dir         string
+	heads       map[string]string // branch → commit
+	tags        map[string]string // tag → commit or tag object
+	commits     map[string]*commitInfo
+	tagObjects  map[string]*tagInfo
+	generated   map[string]*generated // sha → AddArchive
+	zips        map[string]string     // sha → zip file made by git archive
+}
+
+type commitInfo struct {
+	sha, tree         string
+	parents           []string
+	message           string
+	author, committer signature
+	files             []string
+}
+
+type tagInfo struct {
+	sha, name, target, message string
+	tagger                     signature
+}
+
+type generated struct {
+	size int64
+	open func() (io.ReadCloser, error)
+}
+
+// New starts a fake GitHub on loopback; it stops when the test ends.
+func New(tb testing.TB) *Server {
+	tb.Helper()
+	s := &Server{
+		tb:      tb,
+		dir:     tb.TempDir(),
+		token:   "ghp_" + randomHex(18),
+		linkKey: []byte(randomHex(32)),
+		repos:   make(map[string]*repo),
+	}
+	s.mux = s.apiMux()
+	s.API = faultserver.New(http.HandlerFunc(s.serveAPI))
+	s.Codeload = faultserver.New(http.HandlerFunc(s.serveCodeload))
+	s.api = httptest.NewServer(s.record("api", s.API))
+	s.codeload = httptest.NewServer(s.record("codeload", s.Codeload))
+	tb.Cleanup(s.api.Close)
+	tb.Cleanup(s.codeload.Close)
+	return s
+}
+
+// URL returns the API base URL, as for github.com (http://127.0.0.1:PORT).
+func (s *Server) URL() string { return s.api.URL }
+
+// EnterpriseURL returns the API base URL as on GitHub Enterprise Server
+// (http://127.0.0.1:PORT/api/v3).
+func (s *Server) EnterpriseURL() string { return s.api.URL + "/api/v3" }
+
+// CodeloadURL returns the codeload server's base URL.
+func (s *Server) CodeloadURL() string { return s.codeload.URL }
+
+// CodeloadHost returns the codeload server's host:port, to allow as an
+// archive redirect host.
+func (s *Server) CodeloadHost() string { return strings.TrimPrefix(s.codeload.URL, "http://") }
+
+// Token returns the token that opens private repositories.
+func (s *Server) Token() string { return s.token }
+
+// TokenSource returns a token source of Token.
+func (s *Server) TokenSource() oauth2.TokenSource {
+	return oauth2.StaticTokenSource(&oauth2.Token{AccessToken: s.token})
+}
+
+// Client returns a client for the servers that does not follow redirects.
+func (s *Server) Client() *http.Client {
+	return &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// Requests returns the requests received so far, faulted ones included.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// ClearRequests forgets the recorded requests.
+func (s *Server) ClearRequests() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = nil
+}
+
+func (s *Server) record(server string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.requests = append(s.requests, Request{
+			Server: server, Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
+			Authorization: r.Header.Get("Authorization") != "",
+		})
+		s.mu.Unlock()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// AddRepo creates an empty repository.
+func (s *Server) AddRepo(owner, name string, private bool) {
+	s.tb.Helper()
+	dir := filepath.Join(s.dir, owner, name+".git")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		s.tb.Fatalf("fakegithub: %v", err)
+	}
+	if _, err := git(dir, nil, nil, "init", "--bare", "--quiet", "--initial-branch=main"); err != nil {
+		s.tb.Fatalf("fakegithub: %v", err)
+	}
+	sum := sha256.Sum256([]byte(strings.ToLower(owner + "/" + name)))
+	id := int64(sum[0])<<16 | int64(sum[1])<<8 | int64(sum[2]) + 100000000
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.repos[key(owner, name)] = &repo{
+		owner: owner, name: name, id: id, private: private, dir: dir,
+		heads: map[string]string{}, tags: map[string]string{},
+		commits: map[string]*commitInfo{}, tagObjects: map[string]*tagInfo{},
+		generated: map[string]*generated{}, zips: map[string]string{},
+	}
+}
+
+// Commit makes a real git commit on branch whose whole tree is files (a
+// file of the previous commit that files omits is removed), and returns
+// its id. The branch is created when it does not exist.
+func (s *Server) Commit(owner, name, branch string, files map[string]File) string {
+	s.tb.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.repoLocked(owner, name)
+	s.ticks++
+	when := epoch.Add(time.Duration(s.ticks) * time.Minute)
+	a, c := author, committer
+	a.When, c.When = when, when
+	parent := r.heads[branch]
+	message := fmt.Sprintf("Update %s (%d)\n\nChange %d of the test repository.", branch, s.ticks, s.ticks)
+	sha, tree, err := fastImport(r.dir, branch, parent, message, a, c, files)
+	if err != nil {
+		s.tb.Fatalf("fakegithub: commit to %s/%s %s: %v", owner, name, branch, err)
+	}
+	info := &commitInfo{sha: sha, tree: tree, message: message, author: a, committer: c}
+	if parent != "" {
+		info.parents = []string{parent}
+	}
+	for p := range files {
+		info.files = append(info.files, p)
+	}
+	r.commits[sha] = info
+	r.heads[branch] = sha
+	return sha
+}
+
+// Tag points tag at the commit sha and returns the object the tag ref
+// names: the commit for a lightweight tag, or the new tag object for an
+// annotated one.
+func (s *Server) Tag(owner, name, tag, sha string, annotated bool) string {
+	s.tb.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.repoLocked(owner, name)
+	if _, ok := r.commits[sha]; !ok {
+		s.tb.Fatalf("fakegithub: %s/%s has no commit %s", owner, name, sha)
+	}
+	if !annotated {
+		if _, err := git(r.dir, nil, nil, "update-ref", "refs/tags/"+tag, sha); err != nil {
+			s.tb.Fatalf("fakegithub: %v", err)
+		}
+		r.tags[tag] = sha
+		return sha
+	}
+	s.ticks++
+	tagger := author
+	tagger.When = epoch.Add(time.Duration(s.ticks) * time.Minute)
+	message := "Release " + tag + "\n"
+	env := []string{
+		"GIT_COMMITTER_NAME=" + tagger.Name, "GIT_COMMITTER_EMAIL=" + tagger.Email,
+		"GIT_COMMITTER_DATE=" + strconv.FormatInt(tagger.When.Unix(), 10) + " +0000",
+	}
+	if _, err := git(r.dir, nil, env, "tag", "--annotate", "--force", "--message", message, tag, sha); err != nil {
+		s.tb.Fatalf("fakegithub: %v", err)
+	}
+	obj, err := git(r.dir, nil, nil, "rev-parse", "refs/tags/"+tag)
+	if err != nil {
+		s.tb.Fatalf("fakegithub: %v", err)
+	}
+	r.tags[tag] = obj
+	r.tagObjects[obj] = &tagInfo{sha: obj, name: tag, target: sha, message: message, tagger: tagger}
+	return obj
+}
+
+// AddArchive serves the archive of commit sha from open, which must return
+// size bytes on every call: a generated archive of any size, streamed with
+// Content-Length and never held in memory. The commit is known to the API
+// too, so that it resolves.
+func (s *Server) AddArchive(owner, name, sha string, size int64, open func() (io.ReadCloser, error)) {
+	s.tb.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.repoLocked(owner, name)
+	r.generated[sha] = &generated{size: size, open: open}
+	if _, ok := r.commits[sha]; !ok {
+		s.ticks++
+		when := epoch.Add(time.Duration(s.ticks) * time.Minute)
+		a, c := author, committer
+		a.When, c.When = when, when
+		r.commits[sha] = &commitInfo{sha: sha, tree: sha, message: "Generated archive\n", author: a, committer: c}
+	}
+}
+
+// Head returns the commit branch points to, or "".
+func (s *Server) Head(owner, name, branch string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.repoLocked(owner, name).heads[branch]
+}
+
+// Zip returns the archive codeload serves for commit sha, for comparison.
+func (s *Server) Zip(owner, name, sha string) ([]byte, error) {
+	s.mu.Lock()
+	r := s.repos[key(owner, name)]
+	s.mu.Unlock()
+	if r == nil {
+		return nil, fmt.Errorf("fakegithub: no repository %s/%s", owner, name)
+	}
+	rc, _, err := s.openArchive(r, sha)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(rc)
+}
+
+func (s *Server) repoLocked(owner, name string) *repo {
+	s.tb.Helper()
+	r := s.repos[key(owner, name)]
+	if r == nil {
+		s.tb.Fatalf("fakegithub: no repository %s/%s: call AddRepo first", owner, name)
+	}
+	return r
+}
+
+func key(owner, name string) string { return strings.ToLower(owner + "/" + name) }
+
+// lookup returns the repository a request names, or writes the answer
+// GitHub gives when the request may not see it.
+func (s *Server) lookup(w http.ResponseWriter, r *http.Request) (*repo, bool) {
+	s.mu.Lock()
+	rp := s.repos[key(r.PathValue("owner"), r.PathValue("repo"))]
+	s.mu.Unlock()
+	auth := r.Header.Get("Authorization")
+	cred, ok := strings.CutPrefix(auth, "Bearer ")
+	if !ok {
+		cred, ok = strings.CutPrefix(auth, "token ")
+	}
+	authorized := ok && hmac.Equal([]byte(cred), []byte(s.token))
+	if auth != "" && !authorized {
+		apiError(w, http.StatusUnauthorized, "Bad credentials")
+		return nil, false
+	}
+	if rp == nil || rp.private && !authorized {
+		apiError(w, http.StatusNotFound, "Not Found")
+		return nil, false
+	}
+	return rp, true
+}
+
+// resolve returns the commit a ref or commit id names.
+func (rp *repo) resolve(ref string) (string, bool) {
+	ref = strings.TrimPrefix(ref, "refs/")
+	if sha, ok := rp.heads[strings.TrimPrefix(ref, "heads/")]; ok {
+		return sha, true
+	}
+	if obj, ok := rp.tags[strings.TrimPrefix(ref, "tags/")]; ok {
+		for rp.tagObjects[obj] != nil {
+			obj = rp.tagObjects[obj].target
+		}
+		return obj, true
+	}
+	if _, ok := rp.commits[ref]; ok {
+		return ref, true
+	}
+	return "", false
+}
+
+func apiError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, map[string]string{
+		"message":           msg,
+		"documentation_url": "https://docs.github.com/rest",
+		"status":            strconv.Itoa(code),
+	})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.Header().Set("X-GitHub-Media-Type", "github.v3; format=json")
+	w.WriteHeader(code)
+	_, _ = w.Write(b)
+}
+
+// signLink returns the token query of a private codeload link.
+func (s *Server) signLink(path string, expires time.Time) string {
+	exp := strconv.FormatInt(expires.Unix(), 10)
+	m := hmac.New(sha256.New, s.linkKey)
+	m.Write([]byte(path + "\n" + exp))
+	return "token=" + exp + "." + hex.EncodeToString(m.Sum(nil))
+}
+
+// checkLink verifies the token of a private codeload link.
+func (s *Server) checkLink(path, token string, now time.Time) bool {
+	exp, _, ok := strings.Cut(token, ".")
+	sec, err := strconv.ParseInt(exp, 10, 64)
+	if !ok || err != nil || now.Unix() > sec {
+		return false
+	}
+	want := strings.TrimPrefix(s.signLink(path, time.Unix(sec, 0)), "token=")
+	return hmac.Equal([]byte(token), []byte(want))
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// escapePath escapes each segment of p.
+func escapePath(p string) string {
+	parts := strings.Split(p, "/")
+	for i, s := range parts {
+		parts[i] = url.PathEscape(s)
+	}
+	return strings.Join(parts, "/")
+}

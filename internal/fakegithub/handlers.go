@@ -1,0 +1,315 @@
+package fakegithub
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// enterprisePrefix is where GitHub Enterprise Server serves its API.
+const enterprisePrefix = "/api/v3"
+
+// baseKey carries a request's API base URL, with its /api/v3 prefix when it
+// came through one, to the handlers that write URLs.
+type baseKey struct{}
+
+func (s *Server) apiMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /repos/{owner}/{repo}", s.repoInfo)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/zipball/{ref...}", s.zipball)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/git/ref/{kind}/{name...}", s.gitRef)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/git/tags/{sha}", s.gitTag)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/git/commits/{sha}", s.gitCommit)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/commits/{ref...}", s.commit)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { apiError(w, http.StatusNotFound, "Not Found") })
+	return mux
+}
+
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
+	base := "http://" + r.Host
+	if strings.HasPrefix(r.URL.Path, enterprisePrefix+"/") {
+		base += enterprisePrefix
+		r = r.Clone(r.Context())
+		r.URL.Path = strings.TrimPrefix(r.URL.Path, enterprisePrefix)
+		r.URL.RawPath = strings.TrimPrefix(r.URL.RawPath, enterprisePrefix)
+	}
+	s.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), baseKey{}, base)))
+}
+
+// repoURL returns the API URL of rp as the request addressed the API.
+func repoURL(r *http.Request, rp *repo) string {
+	base, _ := r.Context().Value(baseKey{}).(string)
+	return base + "/repos/" + rp.owner + "/" + rp.name
+}
+
+func (s *Server) repoInfo(w http.ResponseWriter, r *http.Request) {
+	rp, ok := s.lookup(w, r)
+	if !ok {
+		return
+	}
+	full := rp.owner + "/" + rp.name
+	writeJSON(w, http.StatusOK, map[string]any{
+		"id":             rp.id,
+		"node_id":        nodeID("R_", full),
+		"name":           rp.name,
+		"full_name":      full,
+		"private":        rp.private,
+		"owner":          map[string]any{"login": rp.owner, "type": "Organization"},
+		"html_url":       "https://github.com/" + full,
+		"url":            repoURL(r, rp),
+		"default_branch": "main",
+		"visibility":     map[bool]string{true: "private", false: "public"}[rp.private],
+	})
+}
+
+// zipball redirects to codeload, as GitHub does, with a signed link for a
+// private repository.
+func (s *Server) zipball(w http.ResponseWriter, r *http.Request) {
+	rp, ok := s.lookup(w, r)
+	if !ok {
+		return
+	}
+	ref := r.PathValue("ref")
+	s.mu.Lock()
+	_, found := rp.resolve(ref)
+	s.mu.Unlock()
+	if !found {
+		apiError(w, http.StatusNotFound, "Not Found")
+		return
+	}
+	path := "/" + rp.owner + "/" + rp.name + "/legacy.zip/" + ref
+	loc := s.codeload.URL + escapePath(path)
+	if rp.private {
+		loc += "?" + s.signLink(path, time.Now().Add(linkLifetime))
+	}
+	w.Header().Set("Location", loc)
+	w.WriteHeader(http.StatusFound)
+}
+
+func (s *Server) gitRef(w http.ResponseWriter, r *http.Request) {
+	rp, ok := s.lookup(w, r)
+	if !ok {
+		return
+	}
+	kind, name := r.PathValue("kind"), r.PathValue("name")
+	s.mu.Lock()
+	var obj, typ string
+	switch kind {
+	case "heads":
+		obj, typ = rp.heads[name], "commit"
+	case "tags":
+		obj, typ = rp.tags[name], "commit"
+		if rp.tagObjects[obj] != nil {
+			typ = "tag"
+		}
+	}
+	s.mu.Unlock()
+	if obj == "" {
+		apiError(w, http.StatusNotFound, "Not Found")
+		return
+	}
+	full := "refs/" + kind + "/" + name
+	repoURL := repoURL(r, rp)
+	writeJSON(w, http.StatusOK, map[string]any{
+		"ref":     full,
+		"node_id": nodeID("REF_", rp.owner+"/"+rp.name+":"+full),
+		"url":     repoURL + "/git/" + escapePath(full),
+		"object":  map[string]string{"sha": obj, "type": typ, "url": repoURL + "/git/" + typ + "s/" + obj},
+	})
+}
+
+func (s *Server) gitTag(w http.ResponseWriter, r *http.Request) {
+	rp, ok := s.lookup(w, r)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	t := rp.tagObjects[r.PathValue("sha")]
+	s.mu.Unlock()
+	if t == nil {
+		apiError(w, http.StatusNotFound, "Not Found")
+		return
+	}
+	repoURL := repoURL(r, rp)
+	writeJSON(w, http.StatusOK, map[string]any{
+		"node_id":      nodeID("TAG_", t.sha),
+		"sha":          t.sha,
+		"url":          repoURL + "/git/tags/" + t.sha,
+		"tagger":       sigJSON(t.tagger),
+		"object":       map[string]string{"sha": t.target, "type": "commit", "url": repoURL + "/git/commits/" + t.target},
+		"tag":          t.name,
+		"message":      t.message,
+		"verification": unsigned(),
+	})
+}
+
+func (s *Server) gitCommit(w http.ResponseWriter, r *http.Request) {
+	rp, ok := s.lookup(w, r)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	c := rp.commits[r.PathValue("sha")]
+	s.mu.Unlock()
+	if c == nil {
+		apiError(w, http.StatusNotFound, "Not Found")
+		return
+	}
+	repoURL := repoURL(r, rp)
+	writeJSON(w, http.StatusOK, map[string]any{
+		"sha":          c.sha,
+		"node_id":      nodeID("C_", c.sha),
+		"url":          repoURL + "/git/commits/" + c.sha,
+		"html_url":     "https://github.com/" + rp.owner + "/" + rp.name + "/commit/" + c.sha,
+		"author":       sigJSON(c.author),
+		"committer":    sigJSON(c.committer),
+		"tree":         map[string]string{"sha": c.tree, "url": repoURL + "/git/trees/" + c.tree},
+		"message":      c.message,
+		"parents":      parentsJSON(repoURL, c.parents),
+		"verification": unsigned(),
+	})
+}
+
+// commit answers the REST commits endpoint, which takes a ref too.
+func (s *Server) commit(w http.ResponseWriter, r *http.Request) {
+	rp, ok := s.lookup(w, r)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	var c *commitInfo
+	if sha, found := rp.resolve(r.PathValue("ref")); found {
+		c = rp.commits[sha]
+	}
+	s.mu.Unlock()
+	if c == nil {
+		apiError(w, http.StatusUnprocessableEntity, "No commit found for SHA: "+r.PathValue("ref"))
+		return
+	}
+	repoURL := repoURL(r, rp)
+	files := make([]map[string]any, 0, len(c.files))
+	for _, f := range c.files {
+		files = append(files, map[string]any{"filename": f, "status": "modified"})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"sha":     c.sha,
+		"node_id": nodeID("C_", c.sha),
+		"commit": map[string]any{
+			"author":        sigJSON(c.author),
+			"committer":     sigJSON(c.committer),
+			"message":       c.message,
+			"tree":          map[string]string{"sha": c.tree, "url": repoURL + "/git/trees/" + c.tree},
+			"url":           repoURL + "/git/commits/" + c.sha,
+			"comment_count": 0,
+			"verification":  unsigned(),
+		},
+		"url":      repoURL + "/commits/" + c.sha,
+		"html_url": "https://github.com/" + rp.owner + "/" + rp.name + "/commit/" + c.sha,
+		"author":   map[string]any{"login": "octocat", "id": 583231, "type": "User"},
+		"parents":  parentsJSON(repoURL, c.parents),
+		"files":    files,
+	})
+}
+
+// serveCodeload serves GET /{owner}/{repo}/legacy.zip/{ref}.
+func (s *Server) serveCodeload(w http.ResponseWriter, r *http.Request) {
+	owner, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	name, ref, ok := strings.Cut(rest, "/legacy.zip/")
+	s.mu.Lock()
+	rp := s.repos[key(owner, name)]
+	s.mu.Unlock()
+	if r.Method != http.MethodGet || !ok || rp == nil ||
+		rp.private && !s.checkLink(r.URL.Path, r.URL.Query().Get("token"), time.Now()) {
+		http.Error(w, "404: Not Found", http.StatusNotFound)
+		return
+	}
+	s.mu.Lock()
+	sha, found := rp.resolve(ref)
+	s.mu.Unlock()
+	if !found {
+		http.Error(w, "404: Not Found", http.StatusNotFound)
+		return
+	}
+	rc, size, err := s.openArchive(rp, sha)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	defer rc.Close()
+	h := w.Header()
+	h.Set("Content-Type", "application/zip")
+	h.Set("Content-Disposition", "attachment; filename="+prefix(rp, sha)+".zip")
+	h.Set("Content-Length", strconv.FormatInt(size, 10))
+	_, _ = io.Copy(w, rc)
+}
+
+// prefix is the archive's top-level folder, without its slash.
+func prefix(rp *repo, sha string) string {
+	return rp.owner + "-" + rp.name + "-" + sha[:min(7, len(sha))]
+}
+
+// openArchive opens the archive of sha: a generated one, or the zip git
+// archive makes, once, into a file.
+func (s *Server) openArchive(rp *repo, sha string) (io.ReadCloser, int64, error) {
+	s.mu.Lock()
+	gen := rp.generated[sha]
+	s.mu.Unlock()
+	if gen != nil {
+		rc, err := gen.open()
+		return rc, gen.size, err
+	}
+	s.zipMu.Lock()
+	defer s.zipMu.Unlock()
+	file := filepath.Join(s.dir, "zips", rp.owner+"-"+rp.name+"-"+sha+".zip")
+	if _, err := os.Stat(file); err != nil {
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+			return nil, 0, err
+		}
+		tmp := file + ".tmp"
+		if _, err := git(rp.dir, nil, nil, "archive", "--format=zip", "--prefix="+prefix(rp, sha)+"/", "-o", tmp, sha); err != nil {
+			return nil, 0, err
+		}
+		if err := os.Rename(tmp, file); err != nil {
+			return nil, 0, err
+		}
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, 0, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return f, st.Size(), nil
+}
+
+func sigJSON(s signature) map[string]string {
+	return map[string]string{"name": s.Name, "email": s.Email, "date": s.When.UTC().Format(time.RFC3339)}
+}
+
+func parentsJSON(repoURL string, parents []string) []map[string]string {
+	out := make([]map[string]string, 0, len(parents))
+	for _, p := range parents {
+		out = append(out, map[string]string{"sha": p, "url": repoURL + "/git/commits/" + p})
+	}
+	return out
+}
+
+func unsigned() map[string]any {
+	return map[string]any{"verified": false, "reason": "unsigned", "signature": nil, "payload": nil}
+}
+
+// nodeID makes a GraphQL-style node id.
+func nodeID(kind, seed string) string {
+	sum := sha256.Sum256([]byte(seed))
+	return kind + base64.RawURLEncoding.EncodeToString(sum[:12])
+}
