@@ -210,7 +210,7 @@ func (c *Client) Do(ctx context.Context, req *http.Request) (*http.Response, err
 			if resp != nil {
 				drain(resp.Body)
 				if err == nil {
-					return nil, &StatusError{Code: resp.StatusCode, URL: Redact(resp.Request.URL)}
+					return nil, &StatusError{Code: resp.StatusCode, URL: respURL(resp, where)}
 				}
 			}
 			return nil, err
@@ -227,7 +227,7 @@ func (c *Client) Do(ctx context.Context, req *http.Request) (*http.Response, err
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		drain(resp.Body)
 		release()
-		return nil, &StatusError{Code: resp.StatusCode, URL: Redact(resp.Request.URL)}
+		return nil, &StatusError{Code: resp.StatusCode, URL: respURL(resp, where)}
 	}
 	resp.Body = newBody(resp.Body, fctx, cancel, release, c.opts.IdleTimeout, where)
 	return resp, nil
@@ -252,6 +252,15 @@ func (c *Client) failure(fctx context.Context, where string, err error) error {
 		return &url.Error{Op: ue.Op, URL: redactString(ue.URL), Err: ue.Err}
 	}
 	return &url.Error{Op: "Get", URL: where, Err: err}
+}
+
+// respURL is the redacted URL that answered resp, after any redirects; a
+// RoundTripper may leave resp.Request unset, and then where is used.
+func respURL(resp *http.Response, where string) string {
+	if resp.Request == nil || resp.Request.URL == nil {
+		return where
+	}
+	return Redact(resp.Request.URL)
 }
 
 // describe is err's text without the URL that *url.Error adds.

@@ -367,6 +367,24 @@ func TestDeadline(t *testing.T) {
 			t.Fatalf("read error %v, want ErrDeadline", readErr)
 		}
 	})
+	t.Run("caller cancels during the body", func(t *testing.T) {
+		o := newOrigin(t)
+		o.faults.StallAfter(1, 1000, time.Hour)
+		ctx, cancel := context.WithCancel(t.Context())
+		resp, err := New(testOptions(nil)).Do(ctx, newRequest(t, o.URL))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if _, err := io.ReadFull(resp.Body, make([]byte, 1000)); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		_, err = resp.Body.Read(make([]byte, 1))
+		if !errors.Is(err, context.Canceled) || Retryable(err) {
+			t.Fatalf("read error %v (retryable %v), want context.Canceled, not retryable", err, Retryable(err))
+		}
+	})
 	t.Run("caller cancels", func(t *testing.T) {
 		o := newOrigin(t)
 		o.faults.Delay(-1, time.Hour)
@@ -382,6 +400,35 @@ func TestDeadline(t *testing.T) {
 			t.Fatalf("err = %v (retryable %v), want context.Canceled, not retryable", err, Retryable(err))
 		}
 	})
+}
+
+// TestConcurrentDo shares one Client between fetches whose attempts fail
+// in turn; under -race it checks the per-call state.
+func TestConcurrentDo(t *testing.T) {
+	o := newOrigin(t)
+	o.faults.Fail(4, 503)
+	o.faults.ResetAfter(2, 0)
+	c := New(testOptions(nil))
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			resp, err := c.Do(t.Context(), newRequest(t, o.URL))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer resp.Body.Close()
+			if body, err := io.ReadAll(resp.Body); err == nil && !bytes.Equal(body, payload) {
+				t.Errorf("body: %d bytes, want %d", len(body), len(payload))
+			} else if err != nil && !Retryable(err) {
+				t.Errorf("read error %v is not retryable", err)
+			}
+		})
+	}
+	wg.Wait()
+	if got := o.faults.Requests(); got != 12 {
+		t.Errorf("origin saw %d requests, want 12 (8 fetches and 4 retries)", got)
+	}
 }
 
 func TestRedirects(t *testing.T) {
