@@ -193,7 +193,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case kindStatus:
 		http.Error(w, fmt.Sprintf("faultserver: injected %d", f.status), f.status)
 	case kindRateLimit:
-		secs := int64((f.wait + time.Second - 1) / time.Second)
+		secs := max(int64((f.wait+time.Second-1)/time.Second), 0)
 		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
 		http.Error(w, "faultserver: injected rate limit", http.StatusTooManyRequests)
 	case kindRedirect:

@@ -121,6 +121,7 @@ func TestRateLimitHeader(t *testing.T) {
 		{1500 * time.Millisecond, "2"},
 		{0, "0"},
 		{time.Minute, "60"},
+		{-time.Second, "0"},
 	}
 	for _, tt := range tests {
 		s, ts := start(t)

@@ -179,7 +179,8 @@ func (c *Client) Do(ctx context.Context, req *http.Request) (*http.Response, err
 	}
 
 	// A retryablehttp.Client per call lets the hooks log this request's
-	// redacted URL and last failure without shared state.
+	// redacted URL and last failure without shared state. Its Logger stays
+	// nil: retryablehttp logs query strings as they are.
 	var last string // why the previous attempt failed, for the retry log
 	rc := &retryablehttp.Client{
 		HTTPClient:   c.hc,
@@ -218,16 +219,15 @@ func (c *Client) Do(ctx context.Context, req *http.Request) (*http.Response, err
 	}
 
 	resp, err := rc.Do(rreq)
+	if err == nil && (resp.StatusCode < 200 || resp.StatusCode > 299) {
+		drain(resp.Body)
+		err = &StatusError{Code: resp.StatusCode, URL: respURL(resp, where)}
+	}
 	if err != nil {
-		err = c.failure(fctx, where, err) // before release, which sets the cause
+		err = failure(fctx, r.Method, where, err) // before release, which sets the cause
 		release()
 		c.log.LogAttrs(ctx, slog.LevelWarn, "fetch: failed", slog.String("url", where), slog.String("error", err.Error()))
 		return nil, err
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		drain(resp.Body)
-		release()
-		return nil, &StatusError{Code: resp.StatusCode, URL: respURL(resp, where)}
 	}
 	resp.Body = newBody(resp.Body, fctx, cancel, release, c.opts.IdleTimeout, where)
 	return resp, nil
@@ -235,7 +235,7 @@ func (c *Client) Do(ctx context.Context, req *http.Request) (*http.Response, err
 
 // failure turns what retryablehttp returned into an error with no secret:
 // its own messages and net/http's *url.Error hold the raw URL.
-func (c *Client) failure(fctx context.Context, where string, err error) error {
+func failure(fctx context.Context, method, where string, err error) error {
 	var se *StatusError
 	if errors.As(err, &se) {
 		return se
@@ -244,14 +244,18 @@ func (c *Client) failure(fctx context.Context, where string, err error) error {
 	if errors.As(err, &re) {
 		return re
 	}
+	op := "Get"
+	if method == http.MethodHead {
+		op = "Head"
+	}
 	if cause := context.Cause(fctx); cause != nil {
 		// The deadline or the caller ended the fetch; say which.
-		return &url.Error{Op: "Get", URL: where, Err: cause}
+		return &url.Error{Op: op, URL: where, Err: cause}
 	}
 	if ue := (*url.Error)(nil); errors.As(err, &ue) {
 		return &url.Error{Op: ue.Op, URL: redactString(ue.URL), Err: ue.Err}
 	}
-	return &url.Error{Op: "Get", URL: where, Err: err}
+	return &url.Error{Op: op, URL: where, Err: err}
 }
 
 // respURL is the redacted URL that answered resp, after any redirects; a
