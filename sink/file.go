@@ -25,7 +25,9 @@ const MetadataSuffix = ".json"
 // and renamed into place, so a reader never sees a partial file. The
 // metadata file is renamed first, just before the object; a failed Put
 // leaves neither, though directories it created stay. Writes cannot leave
-// the directory, even through a symbolic link inside it.
+// the directory, even through a symbolic link inside it. Keys ending in
+// MetadataSuffix would collide with another object's metadata file, so a
+// key template should not make them.
 type FileSink struct {
 	dir string
 }
@@ -69,7 +71,7 @@ func (s *FileSink) Put(ctx context.Context, key string, r io.Reader, meta Metada
 		return Object{}, fmt.Errorf("sink: encode metadata: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
-		return Object{}, err
+		return Object{}, fmt.Errorf("sink: %w", err)
 	}
 	obj, err := s.put(ctx, key, r, metaJSON.Bytes())
 	if err != nil {

@@ -165,7 +165,7 @@ func (s *S3Sink) Put(ctx context.Context, key string, r io.Reader, meta Metadata
 		return Object{}, err
 	}
 	if err := ctx.Err(); err != nil {
-		return Object{}, err
+		return Object{}, fmt.Errorf("sink: %w", err)
 	}
 
 	body := &countingReader{ctx: ctx, r: r}
