@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/gitsource/gitsource/sink"
@@ -132,6 +134,15 @@ func TestOpenS3(t *testing.T) {
 			name: "sse=none",
 			url:  "s3://" + bucket + "/none?use_path_style=true&sse=none",
 			env:  true,
+		},
+		{
+			name: "configuration options",
+			url:  "s3://" + bucket + "/cfg?use_path_style=true&endpoint=" + srv.Endpoint(),
+			opts: []sink.Option{sink.WithConfigOptions(
+				config.WithRegion(srv.Region()),
+				config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(srv.AccessKey(), srv.SecretKey(), "")),
+			)},
+			wantSSE: "AES256",
 		},
 		{
 			name: "own client, URL overrides",

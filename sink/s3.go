@@ -28,8 +28,12 @@ const (
 
 // Defaults for S3Options.
 const (
-	DefaultPartSize    = 8 << 20
+	// DefaultPartSize is 8 MiB; with DefaultConcurrency a Put holds up to
+	// (5+1) × 8 MiB = 48 MiB of part buffers.
+	DefaultPartSize = 8 << 20
+	// DefaultConcurrency is how many parts are in flight at once.
 	DefaultConcurrency = 5
+	// DefaultContentType is the type of the archives gitsource stores.
 	DefaultContentType = "application/zip"
 )
 
