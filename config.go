@@ -92,7 +92,7 @@ func Load(getenv func(string) string, opts LoadOptions) (*Config, error) {
 		}
 		p, err := pc.build(getenv, client)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", pc.name, err)
+			return nil, err // the provider's own errors name it
 		}
 		enabled = append(enabled, p)
 		c.HTTPClients[p.Name()] = client

@@ -40,17 +40,23 @@ func Metadata(ev provider.Event) map[string]string {
 	return m
 }
 
+// maxSummary bounds the revision summary well below the 2048 bytes
+// CodePipeline shows: S3 allows 2 KB of user metadata in all, and a
+// non-ASCII summary grows by a third when it is RFC 2047-encoded. Cutting
+// here, rather than letting the sink cut the end, keeps the short sha.
+const maxSummary = 1024
+
 // RevisionSummary returns what CodePipeline shows for the commit: the first
-// line of its message and its short id, at most 2048 bytes, cut on a
-// character boundary.
+// line of its message and its short id, at most 1024 bytes, the message cut
+// on a character boundary when it is longer.
 func RevisionSummary(c provider.Commit) string {
 	suffix := " (" + c.ShortSHA() + ")"
 	line := strings.TrimSpace(c.Summary())
 	if line == "" {
 		return c.ShortSHA()
 	}
-	if len(line)+len(suffix) > sink.MaxRevisionSummary {
-		line = sink.TruncateUTF8(line, sink.MaxRevisionSummary-len(suffix)-len("…")) + "…"
+	if len(line)+len(suffix) > maxSummary {
+		line = sink.TruncateUTF8(line, maxSummary-len(suffix)-len("…")) + "…"
 	}
 	return line + suffix
 }

@@ -58,7 +58,7 @@ func TestRevisionSummary(t *testing.T) {
 	}
 	long := strings.Repeat("长", 1000) // 3000 bytes
 	got := RevisionSummary(provider.Commit{SHA: sha, Message: long})
-	if len(got) > 2048 || !utf8.ValidString(got) || !strings.HasSuffix(got, "… (1212121)") {
+	if len(got) > 1024 || !utf8.ValidString(got) || !strings.HasSuffix(got, "… (1212121)") {
 		t.Errorf("long summary: %d bytes, valid %v, %q", len(got), utf8.ValidString(got), got[len(got)-20:])
 	}
 }

@@ -148,8 +148,10 @@ var errSinkStopped = errors.New("the sink stopped reading")
 // retriable, an archive gitsource refuses is not.
 func archiveError(ev provider.Event, err error) error {
 	switch {
+	case fetch.Retryable(err):
 	case errors.Is(err, rezip.ErrNotZip), errors.Is(err, rezip.ErrUnsafeName),
-		errors.Is(err, rezip.ErrLimit), errors.Is(err, rezip.ErrLayout):
+		errors.Is(err, rezip.ErrLimit), errors.Is(err, rezip.ErrLayout),
+		errors.Is(err, rezip.ErrCorrupt), errors.Is(err, rezip.ErrUnsupported):
 		return provider.Upstreamf("archive of %s refused: %w", ev, err)
 	}
 	return provider.Upstreamf("archive of %s: %w", ev, err)
