@@ -1,0 +1,275 @@
+package gitee
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/gitsource/gitsource/provider"
+)
+
+// Name is the provider's name in URL paths, object keys and metadata.
+const Name = "gitee"
+
+// DefaultURL is the base URL of gitee.com; its API is under /api/v5.
+const DefaultURL = "https://gitee.com"
+
+// The headers Gitee sends with a delivery.
+const (
+	HeaderEvent     = "X-Gitee-Event"     // "Push Hook", "Tag Push Hook", "Merge Request Hook", ...
+	HeaderToken     = "X-Gitee-Token"     // the password, or the signature
+	HeaderTimestamp = "X-Gitee-Timestamp" // milliseconds since the epoch
+	UserAgent       = "git-oschina-hook"  // Gitee's User-Agent
+)
+
+// The X-Gitee-Event values of the pushes this provider builds.
+const (
+	EventPush    = "Push Hook"
+	EventTagPush = "Tag Push Hook"
+)
+
+// MaxClockSkew is how far a signature's timestamp may lie from the
+// receiver's clock, in either direction.
+const MaxClockSkew = time.Hour
+
+// maxTokenLen bounds the X-Gitee-Token header: a signature is 44 base64
+// characters (60 URL-encoded), and Gitee limits passwords far below this.
+const maxTokenLen = 1024
+
+// defaultTimeout bounds an API call when Options.HTTPClient is nil.
+const defaultTimeout = 30 * time.Second
+
+// Options configures a Provider.
+type Options struct {
+	// Secrets are the webhook secrets: the hook's password or its signing
+	// key, whichever mode the hook uses. A delivery proving any of them is
+	// accepted, so that a secret can be rotated without downtime. With
+	// none, the provider still resolves and downloads, and Verify rejects
+	// every delivery.
+	Secrets []string
+
+	// URL is Gitee's base URL: https://gitee.com (the default). The API
+	// is under {URL}/api/v5. It must be an absolute http or https URL
+	// without query, fragment or user info.
+	URL string
+
+	// Token authenticates API calls and archive downloads; nil for public
+	// repositories. Gitee takes a personal access token (or an OAuth
+	// access token) as the access_token query parameter only.
+	Token oauth2.TokenSource
+
+	// HTTPClient makes the API calls of Resolve. Nil means a client like
+	// http.DefaultClient with a 30 s timeout. Archive downloads are made by
+	// the caller with its own client.
+	HTTPClient *http.Client
+
+	// ArchiveHosts lists hosts (host or host:port), besides the URL's own,
+	// that an archive download may be redirected to.
+	ArchiveHosts []string
+
+	// Now returns the current time for the signature timestamp check;
+	// nil means time.Now. Tests set a fixed clock.
+	Now func() time.Time
+}
+
+// Provider is the Gitee provider. It implements provider.Provider and
+// provider.Resolver and is safe for concurrent use.
+type Provider struct {
+	secrets       []string
+	secretSums    [][sha256.Size]byte // SHA-256 of each secret, for password mode
+	api           string              // {URL}/api/v5, without a trailing slash
+	token         oauth2.TokenSource
+	client        *http.Client
+	redirectHosts []string
+	now           func() time.Time
+}
+
+var (
+	_ provider.Provider = (*Provider)(nil)
+	_ provider.Resolver = (*Provider)(nil)
+)
+
+// New returns a Provider configured by opts.
+func New(opts Options) (*Provider, error) {
+	p := &Provider{token: opts.Token, client: opts.HTTPClient, now: opts.Now}
+	for i, s := range opts.Secrets {
+		if s == "" {
+			return nil, fmt.Errorf("gitee: webhook secret %d of %d is empty", i+1, len(opts.Secrets))
+		}
+		p.secrets = append(p.secrets, s)
+		p.secretSums = append(p.secretSums, sha256.Sum256([]byte(s)))
+	}
+	raw := opts.URL
+	if raw == "" {
+		raw = DefaultURL
+	}
+	base, err := parseBaseURL(raw)
+	if err != nil {
+		return nil, err
+	}
+	p.api = strings.TrimSuffix(base.String(), "/") + "/api/v5"
+	for _, h := range opts.ArchiveHosts {
+		if h == "" || strings.ContainsAny(h, "/?#@ \\") {
+			return nil, fmt.Errorf("gitee: archive host %q is not a host name", h)
+		}
+		p.redirectHosts = append(p.redirectHosts, h)
+	}
+	if p.client == nil {
+		p.client = &http.Client{Timeout: defaultTimeout}
+	}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	return p, nil
+}
+
+// parseBaseURL checks Gitee's base URL.
+func parseBaseURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("gitee: invalid URL: %w", err)
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, fmt.Errorf("gitee: URL %q must be an http or https URL", u.Redacted())
+	case u.Host == "" || u.Opaque != "":
+		return nil, fmt.Errorf("gitee: URL %q has no host", u.Redacted())
+	case u.User != nil:
+		return nil, fmt.Errorf("gitee: URL %q must not hold user info: use Options.Token", u.Redacted())
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return nil, fmt.Errorf("gitee: URL %q must not have a query or fragment", u.Redacted())
+	}
+	return u, nil
+}
+
+// Name returns "gitee".
+func (p *Provider) Name() string { return Name }
+
+// Match reports whether h carries X-Gitee-Event. X-Gitee-Token alone is
+// not enough: it is a secret header any sender can set.
+func (p *Provider) Match(h http.Header) bool { return h.Get(HeaderEvent) != "" }
+
+// Verify authenticates a delivery by its X-Gitee-Token: either a configured
+// secret itself (password mode) or a signature of X-Gitee-Timestamp under
+// one (signature mode), plain or URL-encoded, with a timestamp within
+// MaxClockSkew of the clock. Every secret is checked in constant time. The
+// body is not covered by either mode (see the package documentation).
+// Errors are of kind provider.ErrUnauthorized and never hold a secret or the
+// token sent.
+func (p *Provider) Verify(h http.Header, _ []byte) error {
+	if len(p.secrets) == 0 {
+		return provider.Unauthorizedf("gitee: no webhook secret configured: set GITEE_WEBHOOK_SECRET")
+	}
+	token := strings.TrimSpace(h.Get(HeaderToken))
+	switch {
+	case token == "":
+		return provider.Unauthorizedf("gitee: missing %s header: set a password or signing key on the webhook", HeaderToken)
+	case len(token) > maxTokenLen:
+		return provider.Unauthorizedf("gitee: %s header is longer than %d bytes", HeaderToken, maxTokenLen)
+	}
+	if p.isPassword(token) {
+		return nil
+	}
+	sig, ok := decodeSignature(token)
+	if !ok {
+		return provider.Unauthorizedf("gitee: %s does not match: check the webhook password or signing key", HeaderToken)
+	}
+	ts := strings.TrimSpace(h.Get(HeaderTimestamp))
+	when, err := parseTimestamp(ts)
+	if err != nil {
+		return err
+	}
+	if !p.isSignature(sig, ts) {
+		return provider.Unauthorizedf("gitee: %s signature does not match: check the webhook signing key", HeaderToken)
+	}
+	if skew := p.now().Sub(when); skew > MaxClockSkew || skew < -MaxClockSkew {
+		return provider.Unauthorizedf("gitee: %s %s is more than %v away from the receiver's clock (%v): a replay, or a wrong clock", HeaderTimestamp, ts, MaxClockSkew, skew.Round(time.Second))
+	}
+	return nil
+}
+
+// isPassword reports whether token is one of the secrets. Hashing both
+// sides first makes the comparison constant time whatever the lengths.
+func (p *Provider) isPassword(token string) bool {
+	sum := sha256.Sum256([]byte(token))
+	matched := 0
+	for i := range p.secretSums {
+		if hmac.Equal(sum[:], p.secretSums[i][:]) {
+			matched = 1
+		}
+	}
+	return matched == 1
+}
+
+// isSignature reports whether sig is the signature of ts under one of the
+// secrets. Every secret is checked, so the time taken does not tell which.
+func (p *Provider) isSignature(sig []byte, ts string) bool {
+	matched := 0
+	for _, s := range p.secrets {
+		if hmac.Equal(sig, mac(s, ts)) {
+			matched = 1
+		}
+	}
+	return matched == 1
+}
+
+// mac returns HMAC-SHA256(key=secret, msg=timestamp + "\n" + secret).
+func mac(secret, timestamp string) []byte {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(timestamp))
+	m.Write([]byte{'\n'})
+	m.Write([]byte(secret))
+	return m.Sum(nil)
+}
+
+// Sign returns the X-Gitee-Token of signature mode for a timestamp in
+// milliseconds: Base64(HMAC-SHA256(key=secret, msg=timestamp + "\n" +
+// secret)), plain as Gitee sends it. It exists for tests and tools that
+// make deliveries.
+func Sign(secret string, timestamp string) string {
+	return base64.StdEncoding.EncodeToString(mac(secret, timestamp))
+}
+
+// decodeSignature decodes a signature sent as plain or URL-encoded base64
+// and reports whether it has the size of an HMAC-SHA256.
+func decodeSignature(token string) ([]byte, bool) {
+	if strings.Contains(token, "%") {
+		// PathUnescape, not QueryUnescape: '+' is a base64 digit here.
+		u, err := url.PathUnescape(token)
+		if err != nil {
+			return nil, false
+		}
+		token = u
+	}
+	if len(token) != base64.StdEncoding.EncodedLen(sha256.Size) {
+		return nil, false
+	}
+	sig, err := base64.StdEncoding.DecodeString(token)
+	if err != nil || len(sig) != sha256.Size {
+		return nil, false
+	}
+	return sig, true
+}
+
+// parseTimestamp reads X-Gitee-Timestamp: milliseconds, in decimal.
+func parseTimestamp(ts string) (time.Time, error) {
+	if ts == "" {
+		return time.Time{}, provider.Unauthorizedf("gitee: missing %s header, which a signature needs", HeaderTimestamp)
+	}
+	if len(ts) > 16 || strings.Trim(ts, "0123456789") != "" {
+		return time.Time{}, provider.Unauthorizedf("gitee: %s header is not a time in milliseconds", HeaderTimestamp)
+	}
+	ms, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil { // unreachable with 16 digits at most; kept for safety
+		return time.Time{}, provider.Unauthorizedf("gitee: %s header is not a time in milliseconds", HeaderTimestamp)
+	}
+	return time.UnixMilli(ms), nil
+}

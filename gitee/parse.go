@@ -1,0 +1,240 @@
+package gitee
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gitsource/gitsource/provider"
+)
+
+// maxCommits is the length from which a push's commit list is taken to be
+// cut short.
+const maxCommits = 20
+
+// The hook_name values of the pushes this provider builds.
+const (
+	hookPush    = "push_hooks"
+	hookTagPush = "tag_push_hooks"
+)
+
+// Parse turns a verified delivery into its push event.
+//
+// The kind of hook is X-Gitee-Event, or the body's hook_name when the
+// header is missing. Hooks other than Push Hook and Tag Push Hook yield
+// provider.ErrIgnored before the body is read as a push, as does the
+// deletion of a ref (deleted true, or after all zeros).
+//
+// The repository is named by path_with_namespace (or full_name), split at
+// its last '/'; repository.name, a display name, is never used. The commit
+// to build is head_commit.id, falling back to after: on a tag push after
+// may name the tag object rather than the commit.
+//
+// ChangedFiles is the sorted union of the added, modified and removed
+// paths of the listed commits. ChangedFilesComplete is true only when that
+// list covers the whole push: every listed commit came with its file
+// lists, fewer than 20 commits are listed and no more were pushed, and the
+// ref was not created (the list is then relative to another branch).
+//
+// Delivery is the hex SHA-256 of X-Gitee-Timestamp and X-Gitee-Token (with
+// the body too when the timestamp is missing): a redelivery or a replay of
+// the same token has the same id, and the token itself is never exposed.
+func (p *Provider) Parse(h http.Header, body []byte) ([]provider.Event, error) {
+	event := strings.TrimSpace(h.Get(HeaderEvent))
+	if event == "" {
+		// Without the header, the hook name in the body tells the kind.
+		var probe hookProbe
+		if err := json.Unmarshal(body, &probe); err != nil {
+			return nil, provider.BadRequestf("gitee: malformed payload: %w", err)
+		}
+		switch probe.HookName {
+		case hookPush, hookTagPush:
+		case "":
+			return nil, provider.BadRequestf("gitee: missing %s header and hook_name field", HeaderEvent)
+		default:
+			return nil, provider.Ignoredf("hook %q is not a push", short(probe.HookName))
+		}
+	} else if event != EventPush && event != EventTagPush {
+		// Other hooks are ignored before their body is looked at: they
+		// carry no push fields.
+		return nil, provider.Ignoredf("event %q is not a push", short(event))
+	}
+
+	var push pushPayload
+	if err := json.Unmarshal(body, &push); err != nil {
+		return nil, provider.BadRequestf("gitee: malformed push payload: %w", err)
+	}
+	if push.HookName != "" && push.HookName != hookPush && push.HookName != hookTagPush {
+		return nil, provider.BadRequestf("gitee: %s %q disagrees with hook_name %q", HeaderEvent, short(event), short(push.HookName))
+	}
+	ref, err := provider.ParseRef(push.Ref)
+	if err != nil {
+		return nil, err
+	}
+	if push.Deleted || provider.IsZeroSHA(push.After) {
+		return nil, provider.Ignoredf("%s %s deleted", ref.Type, ref.Name)
+	}
+	repo, err := pushRepo(push.Repository)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range []string{push.Before, push.After} {
+		if id != "" {
+			if err := provider.ValidateSHA(id); err != nil {
+				return nil, err
+			}
+		}
+	}
+
+	ev := provider.Event{
+		Provider: Name,
+		Delivery: deliveryID(h, body),
+		Repo:     repo,
+		Ref:      ref,
+		Before:   push.Before,
+		After:    push.After,
+		Commit:   provider.Commit{SHA: push.After},
+		Created:  push.Created || provider.IsZeroSHA(push.Before),
+		PushedAt: push.Repository.PushedAt.Time,
+	}
+	if ev.PushedAt.IsZero() {
+		ev.PushedAt = headerTime(h)
+	}
+	if hc := push.HeadCommit; hc != nil {
+		if hc.ID != "" {
+			ev.Commit.SHA = hc.ID
+		}
+		ev.Commit.Message = hc.Message
+		ev.Commit.Author = hc.Author.Name
+		ev.Commit.AuthorEmail = hc.Author.Email
+		ev.Commit.Time = hc.Timestamp.Time
+	}
+	ev.ChangedFiles = changedFiles(push.Commits)
+	ev.ChangedFilesComplete = complete(&push, ev.Created)
+	if err := ev.Validate(); err != nil {
+		return nil, err
+	}
+	return []provider.Event{ev}, nil
+}
+
+// pushRepo names the repository of a push from its URL path.
+func pushRepo(r *repository) (provider.Repo, error) {
+	if r == nil {
+		return provider.Repo{}, provider.BadRequestf("gitee: push without a repository")
+	}
+	full := r.PathWithNamespace
+	if full == "" {
+		full = r.FullName
+	}
+	if full == "" {
+		return provider.Repo{}, provider.BadRequestf("gitee: push without repository.path_with_namespace or full_name")
+	}
+	repo, err := provider.ValidateFullName(full)
+	if err != nil {
+		return provider.Repo{}, err
+	}
+	if err := validateRepo(repo); err != nil {
+		return provider.Repo{}, err
+	}
+	return repo, nil
+}
+
+// validateRepo checks a repository name; a Gitee owner (a user, an
+// organisation or an enterprise) is a single path segment, as the API's
+// /repos/{owner}/{repo} routes require.
+func validateRepo(r provider.Repo) error {
+	if err := provider.ValidateRepo(r); err != nil {
+		return err
+	}
+	if strings.Contains(r.Owner, "/") {
+		return provider.BadRequestf("gitee: invalid repository owner %q: contains \"/\"", r.Owner)
+	}
+	return nil
+}
+
+// complete reports whether the commits of a push list every file it
+// changed.
+func complete(push *pushPayload, created bool) bool {
+	n := len(push.Commits)
+	if n == 0 || n >= maxCommits || created || push.CommitsMoreThanTen || push.TotalCommitsCount > n {
+		return false
+	}
+	for i := range push.Commits {
+		if !push.Commits[i].hasFileLists() {
+			return false
+		}
+	}
+	return true
+}
+
+// changedFiles returns the sorted union of the paths commits touched.
+func changedFiles(commits []commit) []string {
+	if len(commits) == 0 {
+		return nil
+	}
+	seen := make(map[string]struct{})
+	var files []string
+	for i := range commits {
+		c := &commits[i]
+		for _, list := range [][]string{c.Added, c.Modified, c.Removed} {
+			for _, f := range list {
+				if _, dup := seen[f]; f == "" || dup {
+					continue
+				}
+				seen[f] = struct{}{}
+				files = append(files, f)
+			}
+		}
+	}
+	slices.Sort(files)
+	return files
+}
+
+// deliveryID returns the hex SHA-256 of the timestamp and token headers.
+// Without a timestamp, the body is hashed in too, so that distinct
+// password-mode deliveries do not share an id.
+func deliveryID(h http.Header, body []byte) string {
+	m := sha256.New()
+	ts := strings.TrimSpace(h.Get(HeaderTimestamp))
+	m.Write([]byte(ts))
+	m.Write([]byte{'\n'})
+	m.Write([]byte(strings.TrimSpace(h.Get(HeaderToken))))
+	if ts == "" {
+		m.Write([]byte{'\n'})
+		m.Write(body)
+	}
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// headerTime returns the time X-Gitee-Timestamp names, or the zero time.
+func headerTime(h http.Header) time.Time {
+	ts := strings.TrimSpace(h.Get(HeaderTimestamp))
+	if ts == "" || len(ts) > 16 {
+		return time.Time{}
+	}
+	ms, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil || ms <= 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+// short keeps sender-controlled text in messages printable and brief.
+func short(s string) string {
+	const max = 100
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == '\uFFFD' {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(s, ""))
+	if r := []rune(s); len(r) > max {
+		return string(r[:max]) + "…"
+	}
+	return s
+}
