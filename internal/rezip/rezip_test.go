@@ -200,10 +200,10 @@ func TestRerootFixtures(t *testing.T) {
 		file   string
 		prefix string
 	}{
-		{"git.zip", "repo-0123abc/"},              // git archive
-		{"infozip-stream.zip", "proj-main/"},      // zip -r - (streamed: descriptors, zip64 local extras)
-		{"python-zip64.zip", "gitee-repo-main/"},  // Python zipfile, forced zip64
-		{"bitbucket-dc.zip", ""},                  // no folder
+		{"git.zip", "repo-0123abc/"},             // git archive
+		{"infozip-stream.zip", "proj-main/"},     // zip -r - (streamed: descriptors, zip64 local extras)
+		{"python-zip64.zip", "gitee-repo-main/"}, // Python zipfile, forced zip64
+		{"bitbucket-dc.zip", ""},                 // no folder
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -468,6 +468,8 @@ func TestRerootCorrupt(t *testing.T) {
 			binary.LittleEndian.PutUint16(b[bytes.LastIndex(b, sigEnd[:])+8:], 2)
 			return b
 		}(), ErrCorrupt},
+		{"data after the end record", append(bytes.Clone(in), "trailing"...), ErrCorrupt},
+		{"end record in the comment", makeZip(t, "see PK\x05\x06", files...), ErrCorrupt},
 		{"corrupt deflate data", func() []byte {
 			b := bytes.Clone(in)
 			i := bytes.Index(b[4:], sigLocal[:]) + 4

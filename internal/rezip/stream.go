@@ -456,6 +456,18 @@ func (s *streamer) directory() error {
 	if err != nil {
 		return err
 	}
+	// Readers that search for the end record from the end of the file
+	// must find this one: nothing may follow it, and the comment must not
+	// hold another.
+	if bytes.Contains(comment, sigEnd[:]) {
+		return fmt.Errorf("%w: archive comment holds an end record signature", ErrCorrupt)
+	}
+	if _, err := s.br.Peek(1); err != io.EOF {
+		if err != nil {
+			return err
+		}
+		return fmt.Errorf("%w: data after the end record at offset %d", ErrCorrupt, s.off)
+	}
 	return s.w.end(comment)
 }
 
