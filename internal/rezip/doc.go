@@ -45,9 +45,18 @@
 // "." elements, empty elements, backslashes, control characters, duplicates
 // and entries nested under a file or symlink are rejected with
 // [ErrUnsafeName]. Entry counts, declared and decompressed sizes and the
-// bytes read from the source are bounded ([ErrLimit]). The local and central
-// headers of every entry must agree ([ErrCorrupt]). No input makes Reroot
-// panic.
+// bytes read from the source are bounded ([ErrLimit]). So that every zip
+// reader sees the same entries as rezip, the local and central headers of
+// every entry must agree, nothing may follow the end record and the archive
+// comment may not hold an end record signature ([ErrCorrupt]); the
+// Info-ZIP Unicode path field, a second name some tools prefer, is dropped.
+// No input makes Reroot panic.
+//
+// What rezip does not do: it does not verify the CRC-32 of entries it copies
+// without decompressing (the reader of the output does), it does not judge
+// symlink targets (a repository may link anywhere; what it refuses is an
+// entry written through a symlink of the same archive), and it does not
+// translate names: the UTF-8 flag and the bytes are kept as they are.
 //
 // On error, dst has received part of an archive that must be discarded.
 package rezip

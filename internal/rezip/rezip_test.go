@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 // mixedFiles covers the entry kinds a repository archive holds.
@@ -639,6 +640,39 @@ func TestRerootReadError(t *testing.T) {
 		_, err := Reroot(io.Discard, src, Options{StripTopLevel: true, TempDir: t.TempDir()})
 		if !errors.Is(err, errSource) {
 			t.Errorf("source failing after %d bytes: err = %v, want the source's error", n, err)
+		}
+	}
+}
+
+// TestRerootShortReads feeds the source in small and odd pieces, as a
+// network connection does: the output must not change.
+func TestRerootShortReads(t *testing.T) {
+	gitStored, _ := gitArchive(t, []string{"-c", "core.bigFileThreshold=1k"}, []string{"-0"})
+	inputs := map[string][]byte{
+		"deflate with descriptors": makeZip(t, "c", mixedFiles("top/", zip.Deflate, false)...),
+		"stored with descriptors":  makeZip(t, "c", mixedFiles("top/", zip.Store, false)...),
+		"git streamed stored":      gitStored,
+	}
+	readers := map[string]func(io.Reader) io.Reader{
+		"one byte":  iotest.OneByteReader,
+		"half":      iotest.HalfReader,
+		"data+EOF":  iotest.DataErrReader,
+		"one byte+": func(r io.Reader) io.Reader { return iotest.DataErrReader(iotest.OneByteReader(r)) },
+	}
+	for name, in := range inputs {
+		want, _, err := reroot(t, in, Options{StripTopLevel: true})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for rname, wrap := range readers {
+			var got bytes.Buffer
+			if _, err := Reroot(&got, wrap(bytes.NewReader(in)), Options{StripTopLevel: true}); err != nil {
+				t.Errorf("%s, %s reads: %v", name, rname, err)
+				continue
+			}
+			if !bytes.Equal(got.Bytes(), want) {
+				t.Errorf("%s, %s reads: output differs", name, rname)
+			}
 		}
 	}
 }

@@ -317,7 +317,7 @@ func (s *streamer) scanStored(dst io.Writer, e *entry, name string) error {
 // with or without its signature, with 32- or 64-bit sizes, checking it
 // against e's CRC and sizes and checking that a record follows it.
 func (s *streamer) readDescriptor(e *entry, name string) error {
-	p, _ := s.br.Peek(4 + 4 + 16 + 4)
+	p, perr := s.br.Peek(4 + 4 + 16 + 4)
 	le := binary.LittleEndian
 	for _, withSig := range []bool{true, false} {
 		for _, wide := range []bool{false, true} {
@@ -354,6 +354,9 @@ func (s *streamer) readDescriptor(e *entry, name string) error {
 			s.off += uint64(n)
 			return nil
 		}
+	}
+	if perr != nil && perr != io.EOF {
+		return perr
 	}
 	return fmt.Errorf("%w: entry %s: no data descriptor matching its data at offset %d", ErrCorrupt, quote(name), s.off)
 }
