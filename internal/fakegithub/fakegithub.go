@@ -19,6 +19,8 @@
 // private repository answers 404 to a request without the fake's token, a
 // wrong token answers 401 everywhere, and the codeload link of a private
 // repository carries a signed token that expires after five minutes.
+// Codeload also serves the web's archive links, /{owner}/{repo}/zip/{ref},
+// whose entries sit under {repo}-{ref}/.
 //
 // Both servers sit behind an internal/faultserver.Server (API and
 // Codeload) so that tests can inject failures, and every request is
@@ -325,7 +327,8 @@ func (s *Server) Head(owner, name, branch string) string {
 	return s.repoLocked(owner, name).heads[branch]
 }
 
-// Zip returns the archive codeload serves for commit sha, for comparison.
+// Zip returns the archive the API's zipball of commit sha leads to, for
+// comparison.
 func (s *Server) Zip(owner, name, sha string) ([]byte, error) {
 	s.mu.Lock()
 	r := s.repos[key(owner, name)]
@@ -333,7 +336,7 @@ func (s *Server) Zip(owner, name, sha string) ([]byte, error) {
 	if r == nil {
 		return nil, fmt.Errorf("fakegithub: no repository %s/%s", owner, name)
 	}
-	rc, _, err := s.openArchive(r, sha)
+	rc, _, err := s.openArchive(r, sha, r.owner+"-"+r.name+"-"+sha[:min(7, len(sha))])
 	if err != nil {
 		return nil, err
 	}

@@ -336,3 +336,31 @@ func TestFaults(t *testing.T) {
 		t.Fatalf("recorded %d codeload requests (want 3), %d faulted (want 2)", faulted, f.Codeload.Faulted())
 	}
 }
+
+func TestWebArchive(t *testing.T) {
+	f := New(t)
+	f.AddRepo("octo-org", "hello-world", false)
+	sha := f.Commit("octo-org", "hello-world", "feature/login", files)
+	for ref, top := range map[string]string{
+		"feature/login": "hello-world-feature-login/",
+		sha:             "hello-world-" + sha + "/",
+	} {
+		resp := get(t, f, f.CodeloadURL()+"/octo-org/hello-world/zip/"+ref, "")
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("zip/%s: %s", ref, resp.Status)
+		}
+		body := readAll(t, resp)
+		zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range zr.File {
+			if !strings.HasPrefix(e.Name, top) {
+				t.Fatalf("zip/%s: entry %q is not under %q", ref, e.Name, top)
+			}
+		}
+	}
+	if resp := get(t, f, f.CodeloadURL()+"/octo-org/hello-world/tar/"+sha, ""); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("an unknown archive kind: %s", resp.Status)
+	}
+}

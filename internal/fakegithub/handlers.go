@@ -218,14 +218,21 @@ func (s *Server) commit(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// serveCodeload serves GET /{owner}/{repo}/legacy.zip/{ref}.
+// serveCodeload serves GET /{owner}/{repo}/legacy.zip/{ref}, where the
+// API's zipball redirects, with every entry under
+// {owner}-{repo}-{short sha}/, and GET /{owner}/{repo}/zip/{ref}, where
+// the web's archive links lead, with entries under {repo}-{ref}/.
 func (s *Server) serveCodeload(w http.ResponseWriter, r *http.Request) {
 	owner, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
-	name, ref, ok := strings.Cut(rest, "/legacy.zip/")
+	name, ref, legacy := strings.Cut(rest, "/legacy.zip/")
+	web := false
+	if !legacy {
+		name, ref, web = strings.Cut(rest, "/zip/")
+	}
 	s.mu.Lock()
 	rp := s.repos[key(owner, name)]
 	s.mu.Unlock()
-	if r.Method != http.MethodGet || !ok || rp == nil ||
+	if r.Method != http.MethodGet || !legacy && !web || rp == nil ||
 		rp.private && !s.checkLink(r.URL.Path, r.URL.Query().Get("token"), time.Now()) {
 		http.Error(w, "404: Not Found", http.StatusNotFound)
 		return
@@ -237,7 +244,11 @@ func (s *Server) serveCodeload(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "404: Not Found", http.StatusNotFound)
 		return
 	}
-	rc, size, err := s.openArchive(rp, sha)
+	top := rp.owner + "-" + rp.name + "-" + sha[:min(7, len(sha))]
+	if web {
+		top = rp.name + "-" + strings.ReplaceAll(strings.TrimPrefix(strings.TrimPrefix(ref, "refs/heads/"), "refs/tags/"), "/", "-")
+	}
+	rc, size, err := s.openArchive(rp, sha, top)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -245,19 +256,14 @@ func (s *Server) serveCodeload(w http.ResponseWriter, r *http.Request) {
 	defer rc.Close()
 	h := w.Header()
 	h.Set("Content-Type", "application/zip")
-	h.Set("Content-Disposition", "attachment; filename="+prefix(rp, sha)+".zip")
+	h.Set("Content-Disposition", "attachment; filename="+top+".zip")
 	h.Set("Content-Length", strconv.FormatInt(size, 10))
 	_, _ = io.Copy(w, rc)
 }
 
-// prefix is the archive's top-level folder, without its slash.
-func prefix(rp *repo, sha string) string {
-	return rp.owner + "-" + rp.name + "-" + sha[:min(7, len(sha))]
-}
-
 // openArchive opens the archive of sha: a generated one, or the zip git
-// archive makes, once, into a file.
-func (s *Server) openArchive(rp *repo, sha string) (io.ReadCloser, int64, error) {
+// archive makes, once, into a file, with its entries under top.
+func (s *Server) openArchive(rp *repo, sha, top string) (io.ReadCloser, int64, error) {
 	s.mu.Lock()
 	gen := rp.generated[sha]
 	s.mu.Unlock()
@@ -267,13 +273,13 @@ func (s *Server) openArchive(rp *repo, sha string) (io.ReadCloser, int64, error)
 	}
 	s.zipMu.Lock()
 	defer s.zipMu.Unlock()
-	file := filepath.Join(s.dir, "zips", rp.owner+"-"+rp.name+"-"+sha+".zip")
+	file := filepath.Join(s.dir, "zips", rp.owner, rp.name, top+"-"+sha+".zip")
 	if _, err := os.Stat(file); err != nil {
 		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 			return nil, 0, err
 		}
 		tmp := file + ".tmp"
-		if _, err := git(rp.dir, nil, nil, "archive", "--format=zip", "--prefix="+prefix(rp, sha)+"/", "-o", tmp, sha); err != nil {
+		if _, err := git(rp.dir, nil, nil, "archive", "--format=zip", "--prefix="+top+"/", "-o", tmp, sha); err != nil {
 			return nil, 0, err
 		}
 		if err := os.Rename(tmp, file); err != nil {
