@@ -64,15 +64,13 @@ type commit struct {
 
 // commitAuthor is a commit's git author.
 type commitAuthor struct {
-	Name     string `json:"name"`
-	Email    string `json:"email"`
-	Username string `json:"username"`
+	Name  string `json:"name"`
+	Email string `json:"email"`
 }
 
 // pingPayload is the body of the ping GitHub sends when a hook is created.
 type pingPayload struct {
-	Zen    string `json:"zen"`
-	HookID int64  `json:"hook_id"`
+	Zen string `json:"zen"`
 }
 
 // flexTime decodes a time sent as unix seconds (a number or a numeric
@@ -108,7 +106,6 @@ func (t *flexTime) UnmarshalJSON(b []byte) error {
 
 // apiRef is the answer of GET /repos/{owner}/{repo}/git/ref/{ref}.
 type apiRef struct {
-	Ref    string    `json:"ref"`
 	Object apiObject `json:"object"`
 }
 
@@ -120,8 +117,6 @@ type apiObject struct {
 
 // apiTag is the answer of GET /repos/{owner}/{repo}/git/tags/{sha}.
 type apiTag struct {
-	SHA    string    `json:"sha"`
-	Tag    string    `json:"tag"`
 	Object apiObject `json:"object"`
 }
 
