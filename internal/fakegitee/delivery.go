@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -408,8 +409,13 @@ func MergeRequest(a Auth, owner, name string) (http.Header, []byte) {
 		"url": web + "/pulls/7", "source_branch": "feature/login", "target_branch": "master",
 		"source_repo": map[string]any{"project": repo, "repository": repo},
 		"target_repo": map[string]any{"project": repo, "repository": repo},
-		"project": repo, "repository": repo, "author": user, "updated_by": user, "sender": user,
-		"target_user": user, "enterprise": nil,
+		"project":     repo,
+		"repository":  repo,
+		"author":      user,
+		"updated_by":  user,
+		"sender":      user,
+		"target_user": user,
+		"enterprise":  nil,
 	}
 	if a.Mode == Password {
 		body["password"] = a.Secret
@@ -456,16 +462,7 @@ func (s *Server) PushDelivery(a Auth, owner, name, ref string) (http.Header, []b
 // fakeSHA returns a stable 40-hex id derived from seed.
 func fakeSHA(seed string) string {
 	sum := sha256.Sum256([]byte(seed))
-	return hexString(sum[:20])
-}
-
-func hexString(b []byte) string {
-	const digits = "0123456789abcdef"
-	out := make([]byte, 2*len(b))
-	for i, c := range b {
-		out[2*i], out[2*i+1] = digits[c>>4], digits[c&15]
-	}
-	return string(out)
+	return hex.EncodeToString(sum[:20])
 }
 
 func idOf(seed string) uint32 {
