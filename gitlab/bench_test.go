@@ -1,0 +1,60 @@
+package gitlab_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/gitsource/gitsource/gitlab"
+	"github.com/gitsource/gitsource/internal/fakegitlab"
+)
+
+// benchPush returns a push of 20 commits whose payload is about size
+// bytes, most of it in file lists.
+func benchPush(size int) fakegitlab.Push {
+	commits := make([]fakegitlab.Commit, 20)
+	perCommit := size / len(commits)
+	for i := range commits {
+		c := fakegitlab.Commit{ID: fmt.Sprintf("%040x", i+1), Message: "Change " + strings.Repeat("x", 40), Timestamp: testNow, AuthorName: "Jane Doe", AuthorEmail: "jane@example.com"}
+		for n := 0; n < perCommit; n += 60 {
+			c.Modified = append(c.Modified, fmt.Sprintf("src/module_%02d/some/deeper/path/file_%06d.go", i, n))
+		}
+		commits[i] = c
+	}
+	return fakegitlab.Push{
+		ProjectID: 4211, PathWithNamespace: "acme/platform/payments", Ref: "refs/heads/feature/login",
+		Before: strings.Repeat("1", 40), After: commits[19].ID, Commits: commits,
+	}
+}
+
+func BenchmarkVerifyParse(b *testing.B) {
+	for _, size := range []int{8 << 10, 1 << 20} {
+		for _, mode := range []string{"token", "signing"} {
+			b.Run(fmt.Sprintf("%s/%dKiB", mode, size>>10), func(b *testing.B) {
+				opts := gitlab.Options{Tokens: []string{testToken}, Now: clock}
+				sec := fakegitlab.Secrets{Token: testToken}
+				if mode == "signing" {
+					opts = gitlab.Options{SigningTokens: []string{testSigningToken}, Now: clock}
+					sec = fakegitlab.Secrets{SigningToken: testSigningToken}
+				}
+				p, err := gitlab.New(opts)
+				if err != nil {
+					b.Fatal(err)
+				}
+				h, body := benchPush(size).Delivery(sec, testNow)
+				b.SetBytes(int64(len(body)))
+				b.ReportAllocs()
+				b.ResetTimer()
+				for b.Loop() {
+					if err := p.Verify(h, body); err != nil {
+						b.Fatal(err)
+					}
+					evs, err := p.Parse(h, body)
+					if err != nil || len(evs) != 1 {
+						b.Fatal(evs, err)
+					}
+				}
+			})
+		}
+	}
+}
