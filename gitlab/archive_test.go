@@ -25,9 +25,9 @@ import (
 )
 
 var repoFiles = map[string]fakegitlab.File{
-	"buildspec.yml":   {Content: []byte("version: 0.2\nphases:\n  build:\n    commands: [make]\n")},
-	"scripts/run.sh":  {Content: []byte("#!/bin/sh\necho run\n"), Mode: 0o755},
-	"docs/说明.md":      {Content: []byte("# 说明\n")},
+	"buildspec.yml":     {Content: []byte("version: 0.2\nphases:\n  build:\n    commands: [make]\n")},
+	"scripts/run.sh":    {Content: []byte("#!/bin/sh\necho run\n"), Mode: 0o755},
+	"docs/说明.md":        {Content: []byte("# 说明\n")},
 	"link-to-buildspec": {Content: []byte("buildspec.yml"), Mode: fs.ModeSymlink},
 }
 
