@@ -37,8 +37,9 @@ const defaultTimeout = 30 * time.Second
 // Options configures a Provider.
 type Options struct {
 	// Secrets are the webhook secrets. A delivery signed with any of them
-	// is accepted, so that a secret can be rotated without downtime. At
-	// least one is required and none may be empty.
+	// is accepted, so that a secret can be rotated without downtime. None
+	// may be empty. Without any, the provider only fetches (as
+	// `gitsource sync` does) and Verify refuses every delivery.
 	Secrets []string
 
 	// AllowSHA1 accepts the legacy sha1 X-Hub-Signature header when a
@@ -86,9 +87,6 @@ var (
 
 // New returns a Provider configured by opts.
 func New(opts Options) (*Provider, error) {
-	if len(opts.Secrets) == 0 {
-		return nil, errors.New("github: at least one webhook secret is required")
-	}
 	for i, s := range opts.Secrets {
 		if s == "" {
 			return nil, fmt.Errorf("github: webhook secret %d of %d is empty", i+1, len(opts.Secrets))
@@ -166,6 +164,9 @@ func (p *Provider) Match(h http.Header) bool { return h.Get(HeaderEvent) != "" }
 // is set. Errors are of kind provider.ErrUnauthorized and never hold a
 // secret or the signature sent.
 func (p *Provider) Verify(h http.Header, body []byte) error {
+	if len(p.secrets) == 0 {
+		return provider.Unauthorizedf("github: no webhook secret is configured (GITHUB_WEBHOOK_SECRET)")
+	}
 	if _, ok := h[http.CanonicalHeaderKey(HeaderSignature256)]; ok {
 		return p.check(webhooksig.SHA256, HeaderSignature256, h.Get(HeaderSignature256), body)
 	}

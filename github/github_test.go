@@ -161,6 +161,22 @@ func FuzzVerify(f *testing.F) {
 	})
 }
 
+// TestNoSecretRefusesDeliveries: a provider built for fetching only, as
+// `gitsource sync` builds it, accepts no delivery whatever its signature.
+func TestNoSecretRefusesDeliveries(t *testing.T) {
+	p, err := github.New(github.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`{"zen":"hi","hook_id":1}`)
+	for _, secret := range []string{"", "anything"} {
+		h := fakegithub.Sign(secret, body)
+		if err := p.Verify(h, body); !errors.Is(err, provider.ErrUnauthorized) || !strings.Contains(err.Error(), "no webhook secret") {
+			t.Errorf("Verify with secret %q = %v, want ErrUnauthorized", secret, err)
+		}
+	}
+}
+
 func TestNew(t *testing.T) {
 	tests := []struct {
 		name string
@@ -170,7 +186,7 @@ func TestNew(t *testing.T) {
 		{"defaults", github.Options{Secrets: []string{"s"}}, ""},
 		{"enterprise", github.Options{Secrets: []string{"s"}, APIURL: "https://ghe.example.com/api/v3/"}, ""},
 		{"plain http", github.Options{Secrets: []string{"s"}, APIURL: "http://127.0.0.1:8080"}, ""},
-		{"no secret", github.Options{}, "at least one webhook secret"},
+		{"no secret: fetch only", github.Options{}, ""},
 		{"empty secret", github.Options{Secrets: []string{"s", ""}}, "secret 2 of 2 is empty"},
 		{"relative URL", github.Options{Secrets: []string{"s"}, APIURL: "api.github.com"}, "http or https"},
 		{"other scheme", github.Options{Secrets: []string{"s"}, APIURL: "ftp://ghe.example.com"}, "http or https"},
