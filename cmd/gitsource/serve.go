@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gitsource/gitsource"
+)
+
+func serve(ctx context.Context, args []string, getenv func(string) string, logger *slog.Logger, stderr io.Writer) int {
+	fs := newFlags("serve", "gitsource serve [flags]", stderr)
+	addr := fs.String("addr", envOr(getenv, gitsource.EnvAddr, "127.0.0.1:8080"), "address to listen on (GITSOURCE_ADDR)")
+	workers := fs.Int("workers", 4, "deliveries processed at once")
+	wait := fs.Duration("wait", 8*time.Second, "how long a delivery waits for its archive before it is answered 202 and finished in the background (GitHub gives up after 10s)")
+	drain := fs.Duration("drain-timeout", 15*time.Minute, "on SIGTERM, how long to let work in flight finish")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "gitsource serve: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+
+	cfg, err := gitsource.Load(getenv, gitsource.LoadOptions{DefaultSink: gitsource.DefaultSink})
+	if err != nil {
+		fmt.Fprintf(stderr, "gitsource serve: %v\n", err)
+		return exitUsage
+	}
+	relay, err := cfg.NewRelay(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "gitsource serve: %v\n", err)
+		return exitUsage
+	}
+	relay.Logger = logger
+	pool := gitsource.NewPool(relay, gitsource.PoolOptions{Workers: *workers, Wait: *wait})
+	handler := &gitsource.Handler{Providers: cfg.Providers, Dispatcher: pool, Logger: logger}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "gitsource serve: %v\n", err)
+		return exitFailure
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		WriteTimeout:      *wait + time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	logger.Info("listening", "addr", ln.Addr().String(), "providers", cfg.Providers.Names(), "sink", redactSinkURL(cfg.SinkURL), "key", cfg.Key.String())
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		logger.Error("server stopped", "error", err)
+		return exitFailure
+	case <-ctx.Done():
+	}
+
+	logger.Info("shutting down: draining work in flight", "timeout", *drain)
+	drainCtx, cancel := context.WithTimeout(context.Background(), *drain)
+	defer cancel()
+	if err := srv.Shutdown(drainCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		logger.Warn("closing connections", "error", err)
+	}
+	if err := pool.Close(drainCtx); err != nil {
+		logger.Error("work cancelled before it finished", "error", err)
+		return exitFailure
+	}
+	logger.Info("stopped")
+	return exitOK
+}
+
+func envOr(getenv func(string) string, name, def string) string {
+	if v := getenv(name); v != "" {
+		return v
+	}
+	return def
+}
