@@ -118,9 +118,10 @@ func (s *Server) URL() string { return s.srv.URL }
 // Client returns an HTTP client for the fake.
 func (s *Server) Client() *http.Client { return s.srv.Client() }
 
-// Faults returns the fault injector in front of every endpoint. Use
-// MatchPrefix("/api/v4/projects/") with care: archives and API calls
-// share it; match on "/repository/archive" to hit downloads only.
+// Faults returns the fault injector in front of every endpoint. Restrict
+// it with Match or MatchPrefix, which see the decoded path: an archive
+// asked for by path is /api/v4/projects/group/sub/proj/repository/archive.zip
+// there, one asked for by id /api/v4/projects/42/repository/archive.zip.
 func (s *Server) Faults() *faultserver.Server { return s.faults }
 
 // AddToken makes token a valid access token, as PRIVATE-TOKEN or Bearer.
