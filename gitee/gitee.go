@@ -153,8 +153,8 @@ func parseBaseURL(raw string) (*url.URL, error) {
 // Name returns "gitee".
 func (p *Provider) Name() string { return Name }
 
-// Match reports whether h carries X-Gitee-Event. X-Gitee-Token alone is
-// not enough: it is a secret header any sender can set.
+// Match reports whether h carries X-Gitee-Event. X-Gitee-Token is not
+// looked at: any sender can set a header of that name.
 func (p *Provider) Match(h http.Header) bool { return h.Get(HeaderEvent) != "" }
 
 // Verify authenticates a delivery by its X-Gitee-Token: either a configured
