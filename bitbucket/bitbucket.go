@@ -132,6 +132,10 @@ func (c credential) apply(req *http.Request) error {
 	switch {
 	case c.token != nil:
 		tok, err := c.token.Token()
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) && re.Response != nil && (re.Response.StatusCode == http.StatusBadRequest || re.Response.StatusCode == http.StatusUnauthorized) {
+			return provider.Unauthorizedf("%s: the token endpoint refused the client credentials (%d %s): check the client id and secret", c.name, re.Response.StatusCode, short(re.ErrorCode))
+		}
 		if err != nil {
 			return provider.Upstreamf("%s: getting the access token: %w", c.name, err)
 		}

@@ -162,13 +162,14 @@ func (p *ServerProvider) Parse(h http.Header, body []byte) ([]provider.Event, er
 	}
 	delivery := deliveryID(h.Get(HeaderRequestID), body)
 	pushedAt := parseServerDate(push.Date)
+	commits := push.commitIndex()
 	evs := make([]provider.Event, 0, len(live))
 	for _, i := range live {
 		ev, err := serverEvent(&changes[i], i)
 		if err != nil {
 			return nil, err
 		}
-		ev.Commit = push.commit(ev.Commit.SHA)
+		ev.Commit = commits.commit(ev.Commit.SHA)
 		ev.Delivery, ev.Repo, ev.PushedAt = delivery, repo, pushedAt
 		if err := ev.Validate(); err != nil {
 			return nil, err
@@ -223,15 +224,27 @@ func serverEvent(ch *serverChange, i int) (provider.Event, error) {
 	return ev, nil
 }
 
-// commit returns the details the payload gives of commit sha, if any.
-func (p *serverPush) commit(sha string) provider.Commit {
-	if p.ToCommit != nil && p.ToCommit.ID == sha {
-		return serverCommitOf(p.ToCommit)
-	}
+// commitIndex finds the payload's commits by id; a map keeps a hostile
+// payload with many changes and commits from costing their product.
+type commitIndex map[string]*serverCommit
+
+func (p *serverPush) commitIndex() commitIndex {
+	idx := make(commitIndex, len(p.Commits)+1)
 	for i := range p.Commits {
-		if p.Commits[i].ID == sha {
-			return serverCommitOf(&p.Commits[i])
+		if _, dup := idx[p.Commits[i].ID]; !dup {
+			idx[p.Commits[i].ID] = &p.Commits[i]
 		}
+	}
+	if p.ToCommit != nil {
+		idx[p.ToCommit.ID] = p.ToCommit
+	}
+	return idx
+}
+
+// commit returns the details the payload gives of commit sha, if any.
+func (idx commitIndex) commit(sha string) provider.Commit {
+	if c := idx[sha]; c != nil {
+		return serverCommitOf(c)
 	}
 	return provider.Commit{SHA: sha}
 }

@@ -165,7 +165,10 @@ func (f *Cloud) serveGet(w http.ResponseWriter, r *http.Request) {
 		cloudError(w, http.StatusUnauthorized, "Authentication required")
 		return
 	}
-	sha, ok := f.lookup(ws, name, rev)
+	sha, ok := rev, false
+	if _, ok = f.bigArchive(ws, name, rev); !ok {
+		sha, ok = f.lookup(ws, name, rev)
+	}
 	if !ok {
 		cloudError(w, http.StatusNotFound, "Revision not found")
 		return

@@ -47,7 +47,22 @@ var epoch = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 
 // git runs git in dir with a fixed identity and no user or system
 // configuration, so results do not depend on the machine.
-func git(dir string, stdin []byte, stdout io.Writer, env []string, args ...string) (string, error) {
+func git(dir string, stdin []byte, env []string, args ...string) (string, error) {
+	cmd := command(dir, env, args...)
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(errb.String()))
+	}
+	return strings.TrimSpace(out.String()), nil
+}
+
+// command returns a git command in dir with a fixed identity and no user
+// or system configuration.
+func command(dir string, env []string, args ...string) *exec.Cmd {
 	cmd := exec.Command("git", args...)
 	cmd.Dir = dir
 	cmd.Env = append([]string{
@@ -58,18 +73,7 @@ func git(dir string, stdin []byte, stdout io.Writer, env []string, args ...strin
 		"LC_ALL=C",
 		"PATH=" + os.Getenv("PATH"),
 	}, env...)
-	if stdin != nil {
-		cmd.Stdin = bytes.NewReader(stdin)
-	}
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if stdout != nil {
-		cmd.Stdout = stdout
-	}
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(errb.String()))
-	}
-	return strings.TrimSpace(out.String()), nil
+	return cmd
 }
 
 // gitRepo is a bare repository on disk.
@@ -84,7 +88,7 @@ func newGitRepo(dir string) (*gitRepo, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	if _, err := git(dir, nil, nil, nil, "init", "--quiet", "--bare", "--initial-branch=main"); err != nil {
+	if _, err := git(dir, nil, nil, "init", "--quiet", "--bare", "--initial-branch=main"); err != nil {
 		return nil, err
 	}
 	return &gitRepo{dir: dir}, nil
@@ -120,7 +124,7 @@ func (r *gitRepo) commit(branch, message string, files map[string]File) (string,
 		b.WriteByte('\n')
 	}
 	b.WriteString("done\n")
-	if _, err := git(r.dir, b.Bytes(), nil, nil, "fast-import", "--quiet", "--done", "--force"); err != nil {
+	if _, err := git(r.dir, b.Bytes(), nil, "fast-import", "--quiet", "--done", "--force"); err != nil {
 		return "", err
 	}
 	sha, ok := r.resolve("refs/heads/" + branch)
@@ -142,7 +146,7 @@ func (r *gitRepo) tag(name, sha string, annotated bool) error {
 	r.ticks++
 	when := strconv.FormatInt(epoch.Add(time.Duration(r.ticks)*time.Minute).Unix(), 10) + " +0000"
 	env := []string{"GIT_COMMITTER_NAME=" + AuthorName, "GIT_COMMITTER_EMAIL=" + AuthorEmail, "GIT_COMMITTER_DATE=" + when}
-	_, err := git(r.dir, nil, nil, env, args...)
+	_, err := git(r.dir, nil, env, args...)
 	return err
 }
 
@@ -151,7 +155,7 @@ func (r *gitRepo) resolve(rev string) (string, bool) {
 	if strings.HasPrefix(rev, "-") {
 		return "", false
 	}
-	out, err := git(r.dir, nil, nil, nil, "rev-parse", "--verify", "--quiet", "--end-of-options", rev+"^{commit}")
+	out, err := git(r.dir, nil, nil, "rev-parse", "--verify", "--quiet", "--end-of-options", rev+"^{commit}")
 	if err != nil || len(out) != 40 {
 		return "", false
 	}
@@ -165,7 +169,7 @@ type commitInfo struct {
 }
 
 func (r *gitRepo) info(sha string) (commitInfo, error) {
-	out, err := git(r.dir, nil, nil, nil, "log", "-1", "--format=%H%x00%P%x00%an%x00%ae%x00%at%x00%B", sha, "--")
+	out, err := git(r.dir, nil, nil, "log", "-1", "--format=%H%x00%P%x00%an%x00%ae%x00%at%x00%B", sha, "--")
 	if err != nil {
 		return commitInfo{}, err
 	}
@@ -179,14 +183,37 @@ func (r *gitRepo) info(sha string) (commitInfo, error) {
 }
 
 // archive writes the zip git archive makes of sha, every entry under
-// prefix when it is not empty.
+// prefix when it is not empty. The copy runs in the caller's goroutine, so
+// that a handler's panic (a fault aborting the response) stays in the
+// handler and the git process is reaped.
 func (r *gitRepo) archive(w io.Writer, sha, prefix string) error {
 	args := []string{"archive", "--format=zip"}
 	if prefix != "" {
 		args = append(args, "--prefix="+prefix)
 	}
-	_, err := git(r.dir, nil, w, nil, append(args, sha)...)
-	return err
+	cmd := command(r.dir, nil, append(args, sha)...)
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	defer func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	}()
+	if _, err := io.Copy(w, out); err != nil {
+		return err
+	}
+	if err := cmd.Wait(); err != nil {
+		return fmt.Errorf("git archive: %w: %s", err, strings.TrimSpace(errb.String()))
+	}
+	return nil
 }
 
 // checkPath refuses paths fast-import would misread or a zip could not hold.

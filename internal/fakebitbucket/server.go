@@ -98,13 +98,16 @@ func (f *Server) serveArchiveAPI(w http.ResponseWriter, r *http.Request) {
 		serverError(w, http.StatusBadRequest, "Only the zip format is served here", "")
 		return
 	}
-	key, slug := r.PathValue("key"), r.PathValue("slug")
+	key, slug, at := r.PathValue("key"), r.PathValue("slug"), q.Get("at")
+	if _, ok := f.bigArchive(key, slug, at); ok {
+		f.serveArchive(w, key, slug, at, "")
+		return
+	}
 	repo := f.repo(key, slug, false)
 	if repo == nil {
 		serverError(w, http.StatusNotFound, "Repository "+slug+" does not exist.", "com.atlassian.bitbucket.repository.NoSuchRepositoryException")
 		return
 	}
-	at := q.Get("at")
 	if at == "" {
 		at = "HEAD"
 	}

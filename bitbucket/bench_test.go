@@ -1,0 +1,96 @@
+package bitbucket_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/gitsource/gitsource/internal/fakebitbucket"
+	"github.com/gitsource/gitsource/provider"
+)
+
+// Deliveries grow with the number of refs one push updates: a ~8 KiB
+// delivery holds a few changes, a ~1 MiB one hundreds (a mirror pushing
+// its tags, say).
+func benchSizes() []struct {
+	name string
+	size int
+} {
+	return []struct {
+		name string
+		size int
+	}{{"8KiB", 8 << 10}, {"1MiB", 1 << 20}}
+}
+
+func cloudDelivery(size int) (http.Header, []byte) {
+	build := func(n int) (http.Header, []byte) {
+		changes := make([]fakebitbucket.CloudChange, n)
+		for i := range changes {
+			changes[i] = fakebitbucket.CloudChange{
+				Type: "branch", Name: fmt.Sprintf("feature/topic-%d", i),
+				Old: fmt.Sprintf("%040x", i+1), New: fmt.Sprintf("%040x", i+2),
+				Message: "Change " + strings.Repeat("x", 40) + "\n\nBody.",
+			}
+		}
+		return fakebitbucket.CloudPushDelivery(secret, fakebitbucket.CloudPush{Workspace: "ws", Slug: "repo", Changes: changes})
+	}
+	return grow(build, size)
+}
+
+func serverDelivery(size int) (http.Header, []byte) {
+	build := func(n int) (http.Header, []byte) {
+		changes := make([]fakebitbucket.ServerChange, n)
+		for i := range changes {
+			changes[i] = fakebitbucket.ServerChange{
+				Ref: fmt.Sprintf("refs/heads/feature/topic-%d", i), From: fmt.Sprintf("%040x", i+1), To: fmt.Sprintf("%040x", i+2),
+				Message: "Change " + strings.Repeat("x", 40),
+			}
+		}
+		return fakebitbucket.ServerPushDelivery(secret, fakebitbucket.ServerPush{Project: "PROJ", Slug: "repo", Changes: changes})
+	}
+	return grow(build, size)
+}
+
+// grow returns the smallest delivery build makes of at least size bytes,
+// estimating the number of changes from the size of one and two.
+func grow(build func(n int) (http.Header, []byte), size int) (http.Header, []byte) {
+	_, one := build(1)
+	_, two := build(2)
+	per := len(two) - len(one)
+	n := max(1, (size-len(one)+per-1)/per+1)
+	for {
+		h, body := build(n)
+		if len(body) >= size {
+			return h, body
+		}
+		n++
+	}
+}
+
+func BenchmarkVerifyParse(b *testing.B) {
+	for _, ed := range []struct {
+		name     string
+		p        provider.Provider
+		delivery func(int) (http.Header, []byte)
+	}{
+		{"cloud", cloudHarness(b).Provider, cloudDelivery},
+		{"server", serverHarness(b).Provider, serverDelivery},
+	} {
+		for _, sz := range benchSizes() {
+			h, body := ed.delivery(sz.size)
+			b.Run(ed.name+"/"+sz.name, func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetBytes(int64(len(body)))
+				for b.Loop() {
+					if err := ed.p.Verify(h, body); err != nil {
+						b.Fatal(err)
+					}
+					if _, err := ed.p.Parse(h, body); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
