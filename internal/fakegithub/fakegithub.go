@@ -45,7 +45,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -61,6 +60,15 @@ type File struct {
 	// executable, fs.ModeSymlink for a symbolic link. Git keeps nothing
 	// else.
 	Mode fs.FileMode
+}
+
+// T is the part of testing.TB the fake uses: a *testing.T or *testing.B,
+// or the benchmark command's own implementation.
+type T interface {
+	Helper()
+	TempDir() string
+	Cleanup(func())
+	Fatalf(format string, args ...any)
 }
 
 // Request is a request either server received.
@@ -92,7 +100,7 @@ type Server struct {
 	API      *faultserver.Server
 	Codeload *faultserver.Server
 
-	tb       testing.TB
+	tb       T
 	api      *httptest.Server
 	codeload *httptest.Server
 	mux      *http.ServeMux
@@ -139,7 +147,7 @@ type generated struct {
 }
 
 // New starts a fake GitHub on loopback; it stops when the test ends.
-func New(tb testing.TB) *Server {
+func New(tb T) *Server {
 	tb.Helper()
 	s := &Server{
 		tb:      tb,

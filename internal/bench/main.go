@@ -1,0 +1,372 @@
+// Command bench measures gitsource end to end against the physical limits
+// of the machine it runs on, and records the results in BENCHMARKS.md.
+//
+// It starts a fake GitHub and versitygw on loopback, and for each archive
+// size measures, each in a process of its own so that peak memory is its
+// own: the raw download from the fake to /dev/null, the same bytes uploaded
+// from a local file with the AWS SDK's uploader, and the relay of the
+// archive through `gitsource sync` and through `gitsource serve`'s handler.
+// The relay overlaps download and upload, so its time is compared with the
+// slower of the two limits.
+//
+// Usage, from the repository's root:
+//
+//	go run ./internal/bench [-sizes 16MiB,256MiB,1GiB] [-runs 3] [-out BENCHMARKS.md]
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gitsource/gitsource/internal/fakegithub"
+	"github.com/gitsource/gitsource/internal/s3test"
+)
+
+func main() {
+	log.SetFlags(0)
+	if len(os.Args) > 1 && os.Args[1] == "child" {
+		if err := child(os.Args[2:]); err != nil {
+			log.Fatalf("bench child: %v", err)
+		}
+		return
+	}
+	sizes := flag.String("sizes", "16MiB,256MiB,1GiB", "archive sizes to measure; the smallest holds thousands of small files, the others mixed content")
+	runs := flag.Int("runs", 3, "runs of each measurement; the median is reported")
+	out := flag.String("out", "BENCHMARKS.md", "file to write the results to; empty for none")
+	cache := flag.String("cache", filepath.Join(os.TempDir(), "gitsource-bench"), "directory for the generated archives, kept between runs")
+	flag.Parse()
+	if err := bench(*sizes, *runs, *out, *cache); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// sample is one measured process.
+type sample struct {
+	wall   time.Duration
+	maxRSS int64 // bytes
+}
+
+// row holds one archive's medians.
+type row struct {
+	name, kind                           string
+	size                                 int64
+	download, upload, relaySync, handler sample
+}
+
+func bench(sizeList string, runs int, out, cache string) error {
+	root, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}").Output()
+	if err != nil {
+		return fmt.Errorf("run from the repository: %v", err)
+	}
+	tmp, err := os.MkdirTemp("", "gitsource-bench-run-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	bin := filepath.Join(tmp, "gitsource")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/gitsource")
+	build.Dir, build.Stderr = strings.TrimSpace(string(root)), os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("building gitsource: %v", err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+
+	s3srv, err := s3test.New()
+	if err != nil {
+		return err
+	}
+	defer s3srv.Close()
+	bucket := "bench"
+	if err := createBucket(s3srv, bucket); err != nil {
+		return err
+	}
+	t := &benchT{dir: tmp}
+	defer t.cleanup()
+	gh := fakegithub.New(t)
+	gh.AddRepo("bench", "repo", false)
+
+	awsEnv := []string{
+		"AWS_ACCESS_KEY_ID=" + s3srv.AccessKey(), "AWS_SECRET_ACCESS_KEY=" + s3srv.SecretKey(),
+		"AWS_REGION=" + s3srv.Region(), "AWS_EC2_METADATA_DISABLED=true",
+		"AWS_CONFIG_FILE=" + filepath.Join(tmp, "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(tmp, "none"),
+	}
+	const secret = "bench-secret"
+	env := append(os.Environ(), awsEnv...)
+	env = append(env,
+		"GITHUB_WEBHOOK_SECRET="+secret, "GITHUB_API_URL="+gh.URL(), "GITHUB_ARCHIVE_HOSTS="+gh.CodeloadHost(),
+		fmt.Sprintf("GITSOURCE_SINK=s3://%s/relay?endpoint=%s&use_path_style=true&region=%s", bucket, s3srv.Endpoint(), s3srv.Region()),
+		"GITSOURCE_KEY={ref}-{short_sha}.zip")
+
+	var rows []row
+	for _, spec := range strings.Split(sizeList, ",") {
+		size, err := parseSize(spec)
+		if err != nil {
+			return err
+		}
+		kind := mixed
+		if size <= 64<<20 {
+			kind = smallFiles
+		}
+		log.Printf("generating a %s archive", spec)
+		path, n, err := makeArchive(cache, size, kind)
+		if err != nil {
+			return err
+		}
+		sha := fmt.Sprintf("%040x", n)
+		gh.AddArchive("bench", "repo", sha, n, func() (io.ReadCloser, error) { return os.Open(path) })
+		r := row{name: spec, kind: []string{"small files", "mixed"}[kind], size: n}
+
+		measure := func(what string, f func(i int) (sample, error)) (sample, error) {
+			var got []sample
+			for i := 0; i < runs; i++ {
+				s, err := f(i)
+				if err != nil {
+					return sample{}, fmt.Errorf("%s %s: %w", spec, what, err)
+				}
+				log.Printf("%-8s %-14s %8.3fs %6.1f MiB", spec, what, s.wall.Seconds(), float64(s.maxRSS)/(1<<20))
+				got = append(got, s)
+			}
+			return median(got), nil
+		}
+		archiveURL := gh.URL() + "/repos/bench/repo/zipball/" + sha
+		if r.download, err = measure("download", func(int) (sample, error) {
+			return runChild(exec.Command(self, "child", "download", archiveURL), nil)
+		}); err != nil {
+			return err
+		}
+		if r.upload, err = measure("upload (SDK)", func(i int) (sample, error) {
+			return runChild(exec.Command(self, "child", "upload", path, s3srv.Endpoint(), bucket, fmt.Sprintf("upload/%s-%d.zip", sha, i)), awsEnv)
+		}); err != nil {
+			return err
+		}
+		if r.relaySync, err = measure("relay (sync)", func(int) (sample, error) {
+			cmd := exec.Command(bin, "sync", "github", "bench/repo", sha)
+			cmd.Env = env
+			return runChild(cmd, nil)
+		}); err != nil {
+			return err
+		}
+		if r.handler, err = measure("relay (serve)", func(int) (sample, error) {
+			return relayThroughServe(bin, env, secret, sha)
+		}); err != nil {
+			return err
+		}
+		rows = append(rows, r)
+	}
+	table := render(rows)
+	fmt.Print(table)
+	if out == "" {
+		return nil
+	}
+	return os.WriteFile(out, []byte(report(table, sizeList, runs)), 0o644)
+}
+
+// runChild runs cmd to completion and returns its wall time and peak RSS.
+func runChild(cmd *exec.Cmd, extraEnv []string) (sample, error) {
+	if extraEnv != nil {
+		cmd.Env = append(os.Environ(), extraEnv...)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		return sample{}, fmt.Errorf("%v: %s", err, tail(stderr.String()))
+	}
+	return sample{wall: time.Since(start), maxRSS: maxRSS(cmd.ProcessState)}, nil
+}
+
+// relayThroughServe starts `gitsource serve`, posts one signed push and
+// times it until the archive is written (the handler waits for it), then
+// stops the server and reads its peak RSS.
+func relayThroughServe(bin string, env []string, secret, sha string) (sample, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return sample{}, err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(bin, "serve", "--addr", addr, "--wait", "1h")
+	cmd.Env = env
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		return sample{}, err
+	}
+	defer cmd.Process.Kill()
+	if err := waitHealthy("http://" + addr + "/healthz"); err != nil {
+		return sample{}, fmt.Errorf("%v: %s", err, tail(stderr.String()))
+	}
+	body := fakegithub.PushPayload(fakegithub.PushSpec{Owner: "bench", Name: "repo", Ref: "refs/heads/main", After: sha})
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/github", bytes.NewReader(body))
+	req.Header = fakegithub.Sign(secret, body)
+	start := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return sample{}, err
+	}
+	answer, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	wall := time.Since(start)
+	if resp.StatusCode != http.StatusOK {
+		return sample{}, fmt.Errorf("serve answered %d: %s", resp.StatusCode, answer)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		return sample{}, fmt.Errorf("serve: %v: %s", err, tail(stderr.String()))
+	}
+	return sample{wall: wall, maxRSS: maxRSS(cmd.ProcessState)}, nil
+}
+
+func waitHealthy(url string) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return errors.New("serve did not become healthy")
+}
+
+func maxRSS(ps *os.ProcessState) int64 {
+	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+		return ru.Maxrss << 10 // KiB on Linux
+	}
+	return 0
+}
+
+func median(s []sample) sample {
+	sort.Slice(s, func(i, j int) bool { return s[i].wall < s[j].wall })
+	m := s[len(s)/2]
+	// Peak memory is reported as the worst run's.
+	for _, x := range s {
+		m.maxRSS = max(m.maxRSS, x.maxRSS)
+	}
+	return m
+}
+
+func parseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if num, ok := strings.CutSuffix(s, u.suffix); ok {
+			n, err := strconv.ParseInt(num, 10, 64)
+			if err != nil || n <= 0 {
+				return 0, fmt.Errorf("size %q: want a number of KiB, MiB or GiB", s)
+			}
+			return n * u.mult, nil
+		}
+	}
+	return 0, fmt.Errorf("size %q: want a number of KiB, MiB or GiB", s)
+}
+
+func render(rows []row) string {
+	var b strings.Builder
+	b.WriteString("| archive | content | download (limit) | upload with the SDK (limit) | relay: `gitsource sync` | ratio | relay: `gitsource serve` | ratio | peak RSS sync | peak RSS serve | peak RSS SDK upload |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, r := range rows {
+		limit := max(r.download.wall, r.upload.wall)
+		fmt.Fprintf(&b, "| %s (%.1f MiB) | %s | %s | %s | %s | %.2f | %s | %.2f | %s | %s | %s |\n",
+			r.name, float64(r.size)/(1<<20), r.kind,
+			rate(r.download.wall, r.size), rate(r.upload.wall, r.size),
+			rate(r.relaySync.wall, r.size), r.relaySync.wall.Seconds()/limit.Seconds(),
+			rate(r.handler.wall, r.size), r.handler.wall.Seconds()/limit.Seconds(),
+			mib(r.relaySync.maxRSS), mib(r.handler.maxRSS), mib(r.upload.maxRSS))
+	}
+	return b.String()
+}
+
+func rate(d time.Duration, size int64) string {
+	return fmt.Sprintf("%.3f s (%.0f MiB/s)", d.Seconds(), float64(size)/(1<<20)/d.Seconds())
+}
+
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+func report(table, sizes string, runs int) string {
+	var b strings.Builder
+	b.WriteString("# Benchmarks\n\n")
+	b.WriteString("End-to-end figures for relaying an archive from a provider to S3, against the limits of the\n")
+	b.WriteString("machine: the raw download alone and the SDK's upload alone. The relay streams (download,\n")
+	b.WriteString("re-rooting and upload overlap), so its ratio is taken against the slower of the two limits.\n\n")
+	fmt.Fprintf(&b, "Made by `go run ./internal/bench -sizes %s -runs %d` (median of the runs; peak RSS is the\n", sizes, runs)
+	b.WriteString("worst run's), each measurement in its own process, with the fake GitHub of the tests and\n")
+	b.WriteString("versitygw on loopback.\n\n")
+	fmt.Fprintf(&b, "Machine: %s, %d cores, %s, %s/%s, %s, %s.\n\n", cpuModel(), runtime.NumCPU(), memTotal(), runtime.GOOS, runtime.GOARCH, runtime.Version(), time.Now().UTC().Format("2006-01-02"))
+	b.WriteString(table)
+	return b.String()
+}
+
+func cpuModel() string {
+	data, _ := os.ReadFile("/proc/cpuinfo")
+	for _, line := range strings.Split(string(data), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown CPU"
+}
+
+func memTotal() string {
+	data, _ := os.ReadFile("/proc/meminfo")
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return fmt.Sprintf("%.0f GiB memory", float64(kb)/(1<<20))
+		}
+	}
+	return "unknown memory"
+}
+
+func tail(s string) string {
+	if len(s) > 2000 {
+		return "…" + s[len(s)-2000:]
+	}
+	return s
+}
+
+// benchT gives the fake GitHub what it needs from a test outside a test.
+type benchT struct {
+	dir      string
+	cleanups []func()
+	n        int
+}
+
+func (*benchT) Helper() {}
+func (t *benchT) TempDir() string {
+	t.n++
+	d := filepath.Join(t.dir, fmt.Sprintf("fake-%d", t.n))
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		log.Fatal(err)
+	}
+	return d
+}
+func (t *benchT) Cleanup(f func())                { t.cleanups = append(t.cleanups, f) }
+func (*benchT) Fatalf(format string, args ...any) { log.Fatalf(format, args...) }
+func (t *benchT) cleanup() {
+	for i := len(t.cleanups) - 1; i >= 0; i-- {
+		t.cleanups[i]()
+	}
+}
