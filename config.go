@@ -37,6 +37,10 @@ type Config struct {
 	HTTPClients map[string]*http.Client
 	// QueueURL is the SQS queue of the queued mode (GITSOURCE_QUEUE_URL).
 	QueueURL string
+	// Unavailable holds, with LoadOptions.WithoutWebhooks, why a provider
+	// that no webhook secret enables could not be built (a Bitbucket Data
+	// Center without its URL, say).
+	Unavailable map[string]error
 }
 
 // LoadOptions changes how Load reads the environment.
@@ -58,6 +62,7 @@ func Load(getenv func(string) string, opts LoadOptions) (*Config, error) {
 		SinkURL:     strings.TrimSpace(getenv(EnvSink)),
 		QueueURL:    strings.TrimSpace(getenv(EnvQueueURL)),
 		HTTPClients: map[string]*http.Client{},
+		Unavailable: map[string]error{},
 	}
 	if c.SinkURL == "" {
 		if opts.DefaultSink == "" {
@@ -78,24 +83,23 @@ func Load(getenv func(string) string, opts LoadOptions) (*Config, error) {
 	var enabled []provider.Provider
 	var hints []string
 	for _, pc := range providerConfigs {
-		on := opts.WithoutWebhooks
-		for _, v := range pc.enabledBy {
-			on = on || strings.TrimSpace(getenv(v)) != ""
-		}
 		hints = append(hints, strings.Join(pc.enabledBy, " or "))
-		if !on {
+		explicit := pc.enabled(getenv)
+		if !explicit && !opts.WithoutWebhooks {
 			continue
 		}
-		client, err := providerClient(getenv(pc.proxyVar))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", pc.proxyVar, err)
+		p, client, err := pc.open(getenv)
+		switch {
+		case err == nil:
+			enabled = append(enabled, p)
+			c.HTTPClients[p.Name()] = client
+		case explicit:
+			return nil, err
+		default:
+			// Built only because `gitsource sync` builds every provider:
+			// keep the reason for when that provider is asked for.
+			c.Unavailable[pc.name] = err
 		}
-		p, err := pc.build(getenv, client)
-		if err != nil {
-			return nil, err // the provider's own errors name it
-		}
-		enabled = append(enabled, p)
-		c.HTTPClients[p.Name()] = client
 	}
 	if len(enabled) == 0 {
 		return nil, fmt.Errorf("no provider is enabled: set %s", strings.Join(hints, ", or "))
@@ -132,6 +136,29 @@ type providerConfig struct {
 	enabledBy []string // any of these set enables the provider
 	proxyVar  string   // proxy for this provider's traffic only
 	build     func(getenv func(string) string, client *http.Client) (provider.Provider, error)
+}
+
+// enabled reports whether one of the provider's webhook secrets is set.
+func (pc providerConfig) enabled(getenv func(string) string) bool {
+	for _, v := range pc.enabledBy {
+		if strings.TrimSpace(getenv(v)) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// open builds the provider and its HTTP client.
+func (pc providerConfig) open(getenv func(string) string) (provider.Provider, *http.Client, error) {
+	client, err := providerClient(getenv(pc.proxyVar))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", pc.proxyVar, err)
+	}
+	p, err := pc.build(getenv, client)
+	if err != nil {
+		return nil, nil, err // the provider's own errors name it
+	}
+	return p, client, nil
 }
 
 // providerConfigs lists the built-in providers, in detection order.

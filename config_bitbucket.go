@@ -1,7 +1,6 @@
 package gitsource
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -45,12 +44,7 @@ func init() {
 			secrets := splitList(getenv("BITBUCKET_SERVER_WEBHOOK_SECRET"))
 			url := strings.TrimSpace(getenv("BITBUCKET_SERVER_URL"))
 			if url == "" {
-				if len(secrets) > 0 {
-					return nil, errors.New("BITBUCKET_SERVER_URL is required when BITBUCKET_SERVER_WEBHOOK_SECRET is set (the instance URL, such as https://bitbucket.example.com)")
-				}
-				// Built only because every provider is (gitsource sync):
-				// without an instance there is nothing to reach.
-				return unconfiguredServer{}, nil
+				return nil, errors.New("BITBUCKET_SERVER_URL is required for Bitbucket Data Center (the instance URL, such as https://bitbucket.example.com)")
 			}
 			opts := bitbucket.ServerOptions{
 				Secrets:      secrets,
@@ -64,25 +58,4 @@ func init() {
 			return bitbucket.NewServer(opts)
 		},
 	})
-}
-
-// unconfiguredServer stands for Bitbucket Data Center when no instance URL
-// is set: it matches no delivery and fails every call, naming the variable.
-type unconfiguredServer struct{}
-
-var errNoServerURL = provider.BadRequestf("bitbucket-server: BITBUCKET_SERVER_URL is not set")
-
-func (unconfiguredServer) Name() string           { return bitbucket.ServerName }
-func (unconfiguredServer) Match(http.Header) bool { return false }
-func (unconfiguredServer) Verify(http.Header, []byte) error {
-	return provider.Unauthorizedf("bitbucket-server: no webhook secret configured")
-}
-func (unconfiguredServer) Parse(http.Header, []byte) ([]provider.Event, error) {
-	return nil, errNoServerURL
-}
-func (unconfiguredServer) Archive(context.Context, provider.Event) (*provider.ArchiveRequest, error) {
-	return nil, errNoServerURL
-}
-func (unconfiguredServer) Resolve(context.Context, provider.Repo, string) (provider.Event, error) {
-	return provider.Event{}, errNoServerURL
 }

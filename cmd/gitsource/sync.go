@@ -35,6 +35,9 @@ func syncOne(ctx context.Context, name, fullName, ref string, getenv func(string
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	p, ok := cfg.Providers.Get(name)
+	if err := cfg.Unavailable[name]; !ok && err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
 	if !ok {
 		return fmt.Errorf("%w: unknown provider %q (known: %s)", errUsage, name, strings.Join(cfg.Providers.Names(), ", "))
 	}
