@@ -1,0 +1,128 @@
+package queue
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/schemas"
+	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
+
+	"github.com/gitsource/gitsource"
+	"github.com/gitsource/gitsource/provider"
+)
+
+// EnvProtocol names the variable that picks the wire protocol of the SQS
+// client: "json" (the default, what AWS speaks today) or "query", for
+// SQS-compatible servers that speak only the older query protocol. AWS
+// accepts both.
+const EnvProtocol = "GITSOURCE_SQS_PROTOCOL"
+
+// Sender sends one message; *sqs.Client implements it.
+type Sender interface {
+	SendMessage(ctx context.Context, in *sqs.SendMessageInput, optFns ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
+}
+
+// SQS is a gitsource.Dispatcher that enqueues one Job per event on an SQS
+// queue and reports the events as queued. On a FIFO queue (a URL ending in
+// ".fifo") the jobs of one repository and ref share a message group, so
+// they are written in push order, and a redelivered webhook is
+// deduplicated on its delivery id and ref.
+type SQS struct {
+	// Client sends the messages.
+	Client Sender
+	// QueueURL is the queue (GITSOURCE_QUEUE_URL).
+	QueueURL string
+	// Key makes the object key reported in each Result; nil means
+	// gitsource.DefaultKey. It must be the worker's template.
+	Key *gitsource.KeyTemplate
+	// Now returns the time stamped on jobs; nil means time.Now.
+	Now func() time.Time
+	// Logger receives one line per enqueued job; nil discards.
+	Logger *slog.Logger
+}
+
+var _ gitsource.Dispatcher = (*SQS)(nil)
+
+// Dispatch enqueues the events in order and stops at the first failure,
+// an error of kind provider.ErrUpstream, so that the webhook is answered
+// 502 and redelivered.
+func (q *SQS) Dispatch(ctx context.Context, evs []provider.Event) ([]gitsource.Result, error) {
+	tmpl := q.Key
+	if tmpl == nil {
+		tmpl = gitsource.MustParseKeyTemplate(gitsource.DefaultKey)
+	}
+	now := time.Now
+	if q.Now != nil {
+		now = q.Now
+	}
+	fifo := IsFIFO(q.QueueURL)
+	results := make([]gitsource.Result, 0, len(evs))
+	for _, ev := range evs {
+		body, err := NewJob(ev, now()).Marshal()
+		if err != nil {
+			return results, provider.Upstreamf("enqueueing %s: %w", ev, err)
+		}
+		in := &sqs.SendMessageInput{QueueUrl: aws.String(q.QueueURL), MessageBody: aws.String(body)}
+		if fifo {
+			in.MessageGroupId = aws.String(GroupID(ev))
+			in.MessageDeduplicationId = aws.String(DeduplicationID(ev))
+		}
+		out, err := q.Client.SendMessage(ctx, in)
+		if err != nil {
+			return results, provider.Upstreamf("enqueueing %s: %w", ev, err)
+		}
+		if q.Logger != nil {
+			q.Logger.InfoContext(ctx, "job enqueued", "provider", ev.Provider, "repo", ev.Repo.FullName(),
+				"ref", ev.Ref.Full(), "commit", ev.Commit.SHA, "delivery", ev.Delivery, "message_id", aws.ToString(out.MessageId))
+		}
+		results = append(results, gitsource.Result{Key: tmpl.Key(ev), Commit: ev.Commit.SHA, Queued: true})
+	}
+	return results, nil
+}
+
+// IsFIFO reports whether queueURL names a FIFO queue.
+func IsFIFO(queueURL string) bool { return strings.HasSuffix(queueURL, ".fifo") }
+
+// GroupID is the FIFO message group of ev: one per provider, repository
+// and ref, so that pushes to a ref are written in order while other refs
+// proceed. It is a hash, since SQS allows only ASCII punctuation and
+// alphanumerics, 128 at most, and ref names may be longer or not ASCII.
+func GroupID(ev provider.Event) string {
+	return hashOf(ev.Provider, ev.Repo.FullName(), ev.Ref.Full())
+}
+
+// DeduplicationID is the FIFO deduplication id of ev: the same for a
+// redelivery of the same webhook and ref, different for every other
+// event.
+func DeduplicationID(ev provider.Event) string {
+	return hashOf(ev.Provider, ev.Repo.FullName(), ev.Delivery, ev.Ref.Full(), ev.Commit.SHA)
+}
+
+func hashOf(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		// The length prefix keeps ("a/b", "c") apart from ("a", "b/c").
+		fmt.Fprintf(h, "%d:%s;", len(p), p)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// WithProtocol returns an option for sqs.NewFromConfig that selects the
+// wire protocol: "" or "json" keep the client's default, "query" selects
+// the AWS query protocol. Any other value is an error naming EnvProtocol.
+func WithProtocol(protocol string) (func(*sqs.Options), error) {
+	switch strings.ToLower(strings.TrimSpace(protocol)) {
+	case "", "json":
+		return func(*sqs.Options) {}, nil
+	case "query":
+		return func(o *sqs.Options) { o.Protocol = awsquery.New(schemas.AmazonSQS) }, nil
+	}
+	return nil, fmt.Errorf("%s: %q is not a protocol (use json or query)", EnvProtocol, protocol)
+}
