@@ -18,9 +18,10 @@ func init() {
 		proxyVar:  "GITEE_PROXY",
 		build: func(getenv func(string) string, client *http.Client) (provider.Provider, error) {
 			opts := gitee.Options{
-				Secrets:    splitList(getenv("GITEE_WEBHOOK_SECRET")),
-				URL:        getenv("GITEE_URL"),
-				HTTPClient: apiClient(client),
+				Secrets:      splitList(getenv("GITEE_WEBHOOK_SECRET")),
+				URL:          getenv("GITEE_URL"),
+				HTTPClient:   apiClient(client),
+				ArchiveHosts: splitList(getenv("GITEE_ARCHIVE_HOSTS")),
 			}
 			if tok := getenv("GITEE_TOKEN"); tok != "" {
 				opts.Token = oauth2.StaticTokenSource(&oauth2.Token{AccessToken: tok})

@@ -22,6 +22,7 @@ func init() {
 				URL:           strings.TrimSpace(getenv("GITLAB_URL")),
 				Token:         strings.TrimSpace(getenv("GITLAB_TOKEN")),
 				HTTPClient:    apiClient(client),
+				ArchiveHosts:  splitList(getenv("GITLAB_ARCHIVE_HOSTS")),
 			})
 		},
 	})
