@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -239,5 +241,58 @@ func TestDetection(t *testing.T) {
 		if rec.Code != http.StatusBadRequest {
 			t.Errorf("%s: status %d, want 400: %s", name, rec.Code, rec.Body)
 		}
+	}
+}
+
+// TestProviderProxy: GITHUB_PROXY carries the host's traffic (the API and
+// the archive download) and nothing else.
+func TestProviderProxy(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.URL.Host+r.URL.Path)
+		mu.Unlock()
+		out := r.Clone(r.Context())
+		out.RequestURI = ""
+		resp, err := http.DefaultTransport.RoundTrip(out)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		for k, v := range resp.Header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(resp.StatusCode)
+		io.Copy(w, resp.Body)
+	}))
+	defer proxy.Close()
+
+	host := e2eHosts()[0]
+	env, deliver, _ := host.setup(t)
+	env["GITHUB_PROXY"] = proxy.URL
+	cfg, err := Load(envOf(env), LoadOptions{DefaultSink: DefaultSink})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fileSink, err := sink.NewFile(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	relay := &Relay{Providers: cfg.Providers, Sink: fileSink, Key: cfg.Key, HTTPClients: cfg.HTTPClients}
+	hdr, body := deliver()
+	p, _ := cfg.Providers.Get("github")
+	evs, err := p.Parse(hdr, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := relay.Relay(context.Background(), evs[0]); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 2 || !strings.Contains(seen[0], "/zipball/") || !strings.Contains(seen[1], "/octo/hello/") {
+		t.Fatalf("the proxy saw %v, want the API's zipball and the codeload download", seen)
 	}
 }
