@@ -35,6 +35,7 @@ import (
 
 	"github.com/gitsource/gitsource/internal/fakegithub"
 	"github.com/gitsource/gitsource/internal/s3test"
+	"github.com/gitsource/gitsource/internal/standalone"
 )
 
 func main() {
@@ -98,8 +99,11 @@ func bench(sizeList string, runs int, out, cache string) error {
 	if err := createBucket(s3srv, bucket); err != nil {
 		return err
 	}
-	t := &benchT{dir: tmp}
-	defer t.cleanup()
+	t, err := standalone.New()
+	if err != nil {
+		return err
+	}
+	defer t.Close()
 	gh := fakegithub.New(t)
 	gh.AddRepo("bench", "repo", false)
 
@@ -345,28 +349,4 @@ func tail(s string) string {
 		return "…" + s[len(s)-2000:]
 	}
 	return s
-}
-
-// benchT gives the fake GitHub what it needs from a test outside a test.
-type benchT struct {
-	dir      string
-	cleanups []func()
-	n        int
-}
-
-func (*benchT) Helper() {}
-func (t *benchT) TempDir() string {
-	t.n++
-	d := filepath.Join(t.dir, fmt.Sprintf("fake-%d", t.n))
-	if err := os.MkdirAll(d, 0o755); err != nil {
-		log.Fatal(err)
-	}
-	return d
-}
-func (t *benchT) Cleanup(f func())                { t.cleanups = append(t.cleanups, f) }
-func (*benchT) Fatalf(format string, args ...any) { log.Fatalf(format, args...) }
-func (t *benchT) cleanup() {
-	for i := len(t.cleanups) - 1; i >= 0; i-- {
-		t.cleanups[i]()
-	}
 }
