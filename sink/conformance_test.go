@@ -64,6 +64,8 @@ type fileHarness struct{ s *sink.FileSink }
 
 func (h fileHarness) Sink() sink.Sink { return h.s }
 
+func (h fileHarness) Conditional() bool { return true }
+
 func (h fileHarness) path(key string) string {
 	return filepath.Join(h.s.Dir(), filepath.FromSlash(key))
 }
@@ -144,6 +146,8 @@ func newS3Harness(t testing.TB, prefix string, opts sink.S3Options) s3Harness {
 }
 
 func (h s3Harness) Sink() sink.Sink { return h.s }
+
+func (h s3Harness) Conditional() bool { return true }
 
 func (h s3Harness) Get(ctx context.Context, key string) ([]byte, sink.Metadata, error) {
 	out, err := h.client.GetObject(ctx, &s3.GetObjectInput{

@@ -5,13 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 )
 
 // Server-side encryption modes for S3Options.SSE.
@@ -93,7 +96,7 @@ type S3Sink struct {
 	uploader *manager.Uploader
 }
 
-var _ Sink = (*S3Sink)(nil)
+var _ Conditional = (*S3Sink)(nil)
 
 // NewS3 returns a sink that writes to bucket through client, each key under
 // prefix ("builds" stores key "a.zip" as "builds/a.zip"; empty for none).
@@ -155,14 +158,90 @@ func (s *S3Sink) Prefix() string { return s.prefix }
 
 // Put streams r to the object prefix+key. See S3Sink for the guarantees.
 func (s *S3Sink) Put(ctx context.Context, key string, r io.Reader, meta Metadata) (Object, error) {
+	return s.put(ctx, key, r, meta, nil)
+}
+
+// PutIf is Put with S3's conditional write: If-Match etag, or If-None-Match:
+// * for IfAbsent, sent with the PutObject or the CompleteMultipartUpload
+// that makes the object visible, where S3 checks it atomically. A failed
+// condition aborts the multipart upload.
+func (s *S3Sink) PutIf(ctx context.Context, key string, r io.Reader, meta Metadata, etag string) (Object, error) {
+	return s.put(ctx, key, r, meta, &etag)
+}
+
+// Stat returns what prefix+key holds, from a HeadObject.
+func (s *S3Sink) Stat(ctx context.Context, key string) (Info, error) {
+	full, err := s.fullKey(key)
+	if err != nil {
+		return Info{}, err
+	}
+	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(full)}, s.opts.ClientOptions...)
+	if err != nil {
+		if status(err) == http.StatusNotFound {
+			err = ErrNotExist
+		}
+		return Info{}, fmt.Errorf("sink: stat s3://%s/%s: %w", s.bucket, full, err)
+	}
+	meta, err := DecodeS3Metadata(out.Metadata)
+	if err != nil {
+		return Info{}, err
+	}
+	return Info{
+		Key:       full,
+		ETag:      aws.ToString(out.ETag),
+		VersionID: aws.ToString(out.VersionId),
+		Size:      aws.ToInt64(out.ContentLength),
+		Metadata:  meta,
+	}, nil
+}
+
+// fullKey validates key and returns it with the prefix.
+func (s *S3Sink) fullKey(key string) (string, error) {
 	if err := ValidateKey(key); err != nil {
-		return Object{}, err
+		return "", err
 	}
 	full := s.prefix + key
 	if len(full) > MaxKeyLen {
-		return Object{}, fmt.Errorf("sink: key %q with prefix %q is longer than %d bytes: %w", abbreviate(key), s.prefix, MaxKeyLen, ErrInvalidKey)
+		return "", fmt.Errorf("sink: key %q with prefix %q is longer than %d bytes: %w", abbreviate(key), s.prefix, MaxKeyLen, ErrInvalidKey)
 	}
-	meta, err := meta.normalize()
+	return full, nil
+}
+
+// status returns the HTTP status of a failed S3 call, or 0.
+func status(err error) int {
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode()
+	}
+	return 0
+}
+
+// conditionFailed reports whether err is S3's answer to a conditional write
+// whose condition did not hold: 412 Precondition Failed; 409
+// ConditionalRequestConflict when another conditional write to the key was
+// in progress; or NoSuchKey for If-Match on a key whose object is gone.
+func conditionFailed(err error) bool {
+	if status(err) == http.StatusPreconditionFailed {
+		return true
+	}
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	switch ae.ErrorCode() {
+	case "PreconditionFailed", "ConditionalRequestConflict", "NoSuchKey":
+		return true
+	}
+	return false
+}
+
+// put is Put, conditional when etag is not nil.
+func (s *S3Sink) put(ctx context.Context, key string, r io.Reader, meta Metadata, etag *string) (Object, error) {
+	full, err := s.fullKey(key)
+	if err != nil {
+		return Object{}, err
+	}
+	meta, err = meta.normalize()
 	if err != nil {
 		return Object{}, err
 	}
@@ -182,6 +261,13 @@ func (s *S3Sink) Put(ctx context.Context, key string, r io.Reader, meta Metadata
 		ContentType: aws.String(s.opts.ContentType),
 		Metadata:    encoded,
 	}
+	switch {
+	case etag == nil:
+	case *etag == IfAbsent:
+		in.IfNoneMatch = aws.String("*")
+	default:
+		in.IfMatch = aws.String(*etag)
+	}
 	switch s.opts.SSE {
 	case SSEAES256:
 		in.ServerSideEncryption = types.ServerSideEncryptionAes256
@@ -194,6 +280,9 @@ func (s *S3Sink) Put(ctx context.Context, key string, r io.Reader, meta Metadata
 	//lint:ignore SA1019 see the uploader field
 	out, err := s.uploader.Upload(ctx, in)
 	if err != nil {
+		if etag != nil && conditionFailed(err) {
+			err = fmt.Errorf("%w (%w)", ErrPreconditionFailed, err)
+		}
 		err = errors.Join(err, s.abort(ctx, full, err))
 		return Object{}, fmt.Errorf("sink: put s3://%s/%s: %w", s.bucket, full, err)
 	}

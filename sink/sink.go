@@ -41,8 +41,8 @@ type Object struct {
 	Key string
 	// VersionID is the S3 version id in a versioned bucket, empty otherwise.
 	VersionID string
-	// ETag is the S3 entity tag, quotes included as S3 sends it; empty for
-	// a directory.
+	// ETag is the S3 entity tag, quotes included as S3 sends it; for a
+	// directory, the tag FileSink.Stat reports (see Info.ETag).
 	ETag string
 	// Location is where the object can be found: a URL for S3, an absolute
 	// file path for a directory.

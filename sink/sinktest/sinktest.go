@@ -56,7 +56,9 @@ type Harness interface {
 	Leftovers(ctx context.Context) (int, error)
 }
 
-// Run runs the conformance suite. newHarness must return a fresh Harness
+// Run runs the conformance suite. The tests of sink.Conditional run for a
+// sink that implements it and fail for one that does not claim to but
+// whose Harness says it should (see ConditionalHarness). newHarness must return a fresh Harness
 // with an empty sink each time it is called.
 func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 	tests := []struct {
@@ -77,6 +79,11 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"Overwrite", testOverwrite},
 		{"FailureKeepsOldObject", testFailureKeepsOldObject},
 		{"Concurrent", testConcurrent},
+		{"Stat", conditional(testStat)},
+		{"PutIfAbsent", conditional(testPutIfAbsent)},
+		{"PutIfMatch", conditional(testPutIfMatch)},
+		{"PutIfLargeStale", conditional(testPutIfLargeStale)},
+		{"PutIfRace", conditional(testPutIfRace)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -454,4 +461,156 @@ type cancelReader struct {
 func (c *cancelReader) Read([]byte) (int, error) {
 	c.cancel()
 	return 0, io.EOF
+}
+
+// conditional runs fn on a sink that implements sink.Conditional, and
+// checks that a sink that does not is not expected to.
+func conditional(fn func(*testing.T, Harness, sink.Conditional)) func(*testing.T, Harness) {
+	return func(t *testing.T, h Harness) {
+		c, ok := h.Sink().(sink.Conditional)
+		if !ok {
+			if ch, ok := h.(ConditionalHarness); ok && ch.Conditional() {
+				t.Fatalf("%T does not implement sink.Conditional", h.Sink())
+			}
+			return // nothing to check: plain sinks have no conditional writes
+		}
+		fn(t, h, c)
+	}
+}
+
+// ConditionalHarness is a Harness that says whether its sink must implement
+// sink.Conditional, so that losing the interface fails the suite.
+type ConditionalHarness interface {
+	Harness
+	Conditional() bool
+}
+
+func testStat(t *testing.T, h Harness, c sink.Conditional) {
+	ctx := context.Background()
+	const key = "octo/hello/main.zip"
+	if _, err := c.Stat(ctx, key); !errors.Is(err, sink.ErrNotExist) {
+		t.Fatalf("Stat of an absent key: %v, want ErrNotExist", err)
+	}
+	if _, err := c.Stat(ctx, "a/../b.zip"); !errors.Is(err, sink.ErrInvalidKey) {
+		t.Errorf("Stat of an invalid key: %v, want ErrInvalidKey", err)
+	}
+	meta := sink.Metadata{"gitsource-commit": strings.Repeat("c3", 20), sink.RevisionSummaryKey: "修复 (c3c3c3c)"}
+	obj, err := c.Put(ctx, key, strings.NewReader("content"), meta)
+	if err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	info, err := c.Stat(ctx, key)
+	if err != nil {
+		t.Fatalf("Stat: %v", err)
+	}
+	if info.ETag == "" || info.ETag != obj.ETag {
+		t.Errorf("Stat ETag = %q, Put's = %q; want equal and not empty", info.ETag, obj.ETag)
+	}
+	if info.Size != int64(len("content")) || info.Key != obj.Key || info.VersionID != obj.VersionID {
+		t.Errorf("Stat = %+v, want the object Put returned (%+v)", info, obj)
+	}
+	for k, v := range meta {
+		if info.Metadata[k] != v {
+			t.Errorf("Stat metadata %q = %q, want %q", k, info.Metadata[k], v)
+		}
+	}
+	if _, err := c.Stat(ctx, "octo/hello"); !errors.Is(err, sink.ErrNotExist) {
+		t.Errorf("Stat of a key's parent: %v, want ErrNotExist", err)
+	}
+	checkNoLeftovers(t, h)
+}
+
+func testPutIfAbsent(t *testing.T, h Harness, c sink.Conditional) {
+	ctx := context.Background()
+	const key = "absent/first.zip"
+	first := sink.Metadata{"gitsource-commit": "1111111111111111111111111111111111111111"}
+	if _, err := c.PutIf(ctx, key, strings.NewReader("first"), first, sink.IfAbsent); err != nil {
+		t.Fatalf("PutIf(IfAbsent) on an absent key: %v", err)
+	}
+	_, err := c.PutIf(ctx, key, strings.NewReader("second"), sink.Metadata{"gitsource-commit": "2"}, sink.IfAbsent)
+	if !errors.Is(err, sink.ErrPreconditionFailed) {
+		t.Fatalf("PutIf(IfAbsent) on a present key: %v, want ErrPreconditionFailed", err)
+	}
+	checkObject(t, h, key, []byte("first"), first)
+	checkNoLeftovers(t, h)
+}
+
+func testPutIfMatch(t *testing.T, h Harness, c sink.Conditional) {
+	ctx := context.Background()
+	const key = "match/main.zip"
+	if _, err := c.Put(ctx, key, strings.NewReader("v1"), sink.Metadata{"v": "1"}); err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	v1, err := c.Stat(ctx, key)
+	if err != nil {
+		t.Fatalf("Stat: %v", err)
+	}
+	v2meta := sink.Metadata{"v": "2"}
+	obj, err := c.PutIf(ctx, key, strings.NewReader("v2"), v2meta, v1.ETag)
+	if err != nil {
+		t.Fatalf("PutIf with the current ETag: %v", err)
+	}
+	if obj.ETag == "" || obj.ETag == v1.ETag {
+		t.Errorf("new object's ETag = %q, want a new one (old %q)", obj.ETag, v1.ETag)
+	}
+	// v1's tag is stale now: the write must be refused.
+	_, err = c.PutIf(ctx, key, strings.NewReader("v3"), sink.Metadata{"v": "3"}, v1.ETag)
+	if !errors.Is(err, sink.ErrPreconditionFailed) {
+		t.Fatalf("PutIf with a stale ETag: %v, want ErrPreconditionFailed", err)
+	}
+	_, err = c.PutIf(ctx, "match/other.zip", strings.NewReader("v3"), nil, v1.ETag)
+	if !errors.Is(err, sink.ErrPreconditionFailed) {
+		t.Errorf("PutIf with an ETag on an absent key: %v, want ErrPreconditionFailed", err)
+	}
+	checkObject(t, h, key, []byte("v2"), v2meta)
+	checkAbsent(t, h, "match/other.zip")
+	checkNoLeftovers(t, h)
+}
+
+// testPutIfLargeStale fails the condition of a write large enough for a
+// multipart upload: nothing may be left of it.
+func testPutIfLargeStale(t *testing.T, h Harness, c sink.Conditional) {
+	ctx := context.Background()
+	const key = "large/stale.zip"
+	meta := sink.Metadata{"v": "kept"}
+	if _, err := c.Put(ctx, key, strings.NewReader("kept"), meta); err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	_, err := c.PutIf(ctx, key, onlyReader{Stream(6, LargeSize)}, sink.Metadata{"v": "lost"}, sink.IfAbsent)
+	if !errors.Is(err, sink.ErrPreconditionFailed) {
+		t.Fatalf("PutIf: %v, want ErrPreconditionFailed", err)
+	}
+	checkObject(t, h, key, []byte("kept"), meta)
+	checkNoLeftovers(t, h)
+}
+
+// testPutIfRace starts writers that all expect the key to be absent: the
+// condition is checked atomically, so exactly one wins.
+func testPutIfRace(t *testing.T, h Harness, c sink.Conditional) {
+	ctx := context.Background()
+	const key, n = "race/main.zip", 6
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			_, errs[i] = c.PutIf(ctx, key, strings.NewReader(fmt.Sprint("writer ", i)), sink.Metadata{"i": fmt.Sprint(i)}, sink.IfAbsent)
+		})
+	}
+	wg.Wait()
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && winner >= 0:
+			t.Errorf("writers %d and %d both succeeded", winner, i)
+		case err == nil:
+			winner = i
+		case !errors.Is(err, sink.ErrPreconditionFailed):
+			t.Errorf("writer %d: %v, want success or ErrPreconditionFailed", i, err)
+		}
+	}
+	if winner < 0 {
+		t.Fatal("no writer succeeded")
+	}
+	checkObject(t, h, key, fmt.Append(nil, "writer ", winner), sink.Metadata{"i": fmt.Sprint(winner)})
+	checkNoLeftovers(t, h)
 }
