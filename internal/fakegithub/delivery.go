@@ -1,7 +1,6 @@
 package fakegithub
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
@@ -11,11 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gitsource/gitsource/internal/fakegit"
+	"github.com/gitsource/gitsource/internal/fakehost"
 	"github.com/gitsource/gitsource/internal/webhooksig"
 )
-
-// zeroSHA is the object id GitHub sends for a created or deleted ref.
-const zeroSHA = "0000000000000000000000000000000000000000"
 
 // HookID is the X-GitHub-Hook-ID of every delivery made here.
 const HookID = 473098021
@@ -155,14 +153,14 @@ func PushPayload(p PushSpec) []byte {
 		p.Ref = "refs/heads/main"
 	}
 	if p.Before == "" {
-		p.Before = zeroSHA
+		p.Before = fakegit.ZeroSHA
 		p.Created = true
 	}
-	if p.Before == zeroSHA {
+	if p.Before == fakegit.ZeroSHA {
 		p.Created = true
 	}
 	if p.After == "" {
-		p.After = fakeSHA("after " + p.Owner + "/" + p.Name + " " + p.Ref)
+		p.After = fakegit.FakeSHA("after " + p.Owner + "/" + p.Name + " " + p.Ref)
 	}
 	if p.HeadCommit == "" {
 		p.HeadCommit = p.After
@@ -225,7 +223,7 @@ func PushPayload(p PushSpec) []byte {
 		}
 		person := personJSON{Name: c.AuthorName, Email: c.AuthorEmail, Username: "octocat"}
 		return commitJSON{
-			ID: c.ID, TreeID: fakeSHA("tree " + c.ID), Distinct: true, Message: c.Message,
+			ID: c.ID, TreeID: fakegit.FakeSHA("tree " + c.ID), Distinct: true, Message: c.Message,
 			Timestamp: c.Timestamp.Format(time.RFC3339), URL: web + "/commit/" + c.ID,
 			Author: person, Committer: personJSON{Name: "GitHub", Email: "noreply@github.com", Username: "web-flow"},
 			Added: nonNil(c.Added), Removed: nonNil(c.Removed), Modified: nonNil(c.Modified),
@@ -316,20 +314,9 @@ func Form(h http.Header, payload []byte, secret string) []byte {
 	return body
 }
 
-// GUID returns a random delivery id in GitHub's format.
-func GUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
-
-// fakeSHA returns a stable 40-hex id derived from seed.
-func fakeSHA(seed string) string {
-	sum := sha256.Sum256([]byte(seed))
-	return fmt.Sprintf("%x", sum[:20])
-}
+// GUID returns a random delivery id in GitHub's format, a version 4
+// UUID.
+func GUID() string { return fakehost.UUID() }
 
 func idOf(seed string) uint32 {
 	sum := sha256.Sum256([]byte(seed))

@@ -30,17 +30,13 @@ package fakegithub
 
 import (
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -49,27 +45,20 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/gitsource/gitsource/internal/fakegit"
+	"github.com/gitsource/gitsource/internal/fakehost"
 	"github.com/gitsource/gitsource/internal/faultserver"
 )
 
-// File is one file of a commit.
-type File struct {
-	// Content is the file's bytes, or a symbolic link's target.
-	Content []byte
-	// Mode is 0644 for a regular file, 0755 (any execute bit) for an
-	// executable, fs.ModeSymlink for a symbolic link. Git keeps nothing
-	// else.
-	Mode fs.FileMode
-}
+// File is one file of a commit: its Content (a symbolic link's target for
+// a link) and its Mode, 0644 for a regular file, 0755 (any execute bit)
+// for an executable, fs.ModeSymlink for a symbolic link. Git keeps
+// nothing else.
+type File = fakegit.File
 
 // T is the part of testing.TB the fake uses: a *testing.T or *testing.B,
 // or the benchmark command's own implementation.
-type T interface {
-	Helper()
-	TempDir() string
-	Cleanup(func())
-	Fatalf(format string, args ...any)
-}
+type T = fakehost.T
 
 // Request is a request either server received.
 type Request struct {
@@ -86,8 +75,8 @@ var epoch = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 
 // The identities of commits and tags.
 var (
-	author    = signature{Name: "Monalisa Octocat", Email: "octocat@github.com"}
-	committer = signature{Name: "GitHub", Email: "noreply@github.com"}
+	author    = fakegit.Signature{Name: "Monalisa Octocat", Email: "octocat@github.com"}
+	committer = fakegit.Signature{Name: "GitHub", Email: "noreply@github.com"}
 )
 
 // linkLifetime is how long a private codeload link works.
@@ -106,63 +95,37 @@ type Server struct {
 	mux      *http.ServeMux
 	dir      string
 	token    string
-	linkKey  []byte
+	links    *fakehost.Links
+	clock    *fakegit.Clock
+	requests fakehost.Recorder[Request]
 
-	mu       sync.Mutex
-	repos    map[string]*repo // by lower-case owner/name
-	requests []Request
-	ticks    int
-	zipMu    sync.Mutex // serializes archive generation
+	mu    sync.Mutex
+	repos map[string]*repo // by lower-case owner/name
 }
 
 type repo struct {
 	owner, name string
 	id          int64
 	private     bool
-	dir         string
-	heads       map[string]string // branch → commit
-	tags        map[string]string // tag → commit or tag object
-	commits     map[string]*commitInfo
-	tagObjects  map[string]*tagInfo
-	generated   map[string]*generated // sha → AddArchive
-	zips        map[string]string     // sha → zip file made by git archive
-}
-
-type commitInfo struct {
-	sha, tree         string
-	parents           []string
-	message           string
-	author, committer signature
-	files             []string
-}
-
-type tagInfo struct {
-	sha, name, target, message string
-	tagger                     signature
-}
-
-type generated struct {
-	size int64
-	open func() (io.ReadCloser, error)
+	git         *fakegit.Repo
 }
 
 // New starts a fake GitHub on loopback; it stops when the test ends.
 func New(tb T) *Server {
 	tb.Helper()
 	s := &Server{
-		tb:      tb,
-		dir:     tb.TempDir(),
-		token:   "ghp_" + randomHex(18),
-		linkKey: []byte(randomHex(32)),
-		repos:   make(map[string]*repo),
+		tb:    tb,
+		dir:   tb.TempDir(),
+		token: "ghp_" + fakehost.RandomHex(18),
+		links: fakehost.NewLinks(),
+		clock: fakegit.NewClock(epoch, time.Minute),
+		repos: make(map[string]*repo),
 	}
 	s.mux = s.apiMux()
 	s.API = faultserver.New(http.HandlerFunc(s.serveAPI))
 	s.Codeload = faultserver.New(http.HandlerFunc(s.serveCodeload))
-	s.api = httptest.NewServer(s.record("api", s.API))
-	s.codeload = httptest.NewServer(s.record("codeload", s.Codeload))
-	tb.Cleanup(s.api.Close)
-	tb.Cleanup(s.codeload.Close)
+	s.api = fakehost.Start(tb, s.record("api", s.API))
+	s.codeload = fakehost.Start(tb, s.record("codeload", s.Codeload))
 	return s
 }
 
@@ -194,51 +157,32 @@ func (s *Server) Client() *http.Client {
 }
 
 // Requests returns the requests received so far, faulted ones included.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
-}
+func (s *Server) Requests() []Request { return s.requests.Requests() }
 
 // ClearRequests forgets the recorded requests.
-func (s *Server) ClearRequests() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests = nil
-}
+func (s *Server) ClearRequests() { s.requests.Clear() }
 
 func (s *Server) record(server string, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		s.requests = append(s.requests, Request{
+	return s.requests.Wrap(next, func(r *http.Request) Request {
+		return Request{
 			Server: server, Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
 			Authorization: r.Header.Get("Authorization") != "",
-		})
-		s.mu.Unlock()
-		next.ServeHTTP(w, r)
+		}
 	})
 }
 
 // AddRepo creates an empty repository.
 func (s *Server) AddRepo(owner, name string, private bool) {
 	s.tb.Helper()
-	dir := filepath.Join(s.dir, owner, name+".git")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		s.tb.Fatalf("fakegithub: %v", err)
-	}
-	if _, err := git(dir, nil, nil, "init", "--bare", "--quiet", "--initial-branch=main"); err != nil {
+	g, err := fakegit.Init(filepath.Join(s.dir, owner, name+".git"), "main")
+	if err != nil {
 		s.tb.Fatalf("fakegithub: %v", err)
 	}
 	sum := sha256.Sum256([]byte(strings.ToLower(owner + "/" + name)))
 	id := int64(sum[0])<<16 | int64(sum[1])<<8 | int64(sum[2]) + 100000000
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.repos[key(owner, name)] = &repo{
-		owner: owner, name: name, id: id, private: private, dir: dir,
-		heads: map[string]string{}, tags: map[string]string{},
-		commits: map[string]*commitInfo{}, tagObjects: map[string]*tagInfo{},
-		generated: map[string]*generated{}, zips: map[string]string{},
-	}
+	s.repos[key(owner, name)] = &repo{owner: owner, name: name, id: id, private: private, git: g}
 }
 
 // Commit makes a real git commit on branch whose whole tree is files (a
@@ -246,29 +190,14 @@ func (s *Server) AddRepo(owner, name string, private bool) {
 // its id. The branch is created when it does not exist.
 func (s *Server) Commit(owner, name, branch string, files map[string]File) string {
 	s.tb.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r := s.repoLocked(owner, name)
-	s.ticks++
-	when := epoch.Add(time.Duration(s.ticks) * time.Minute)
-	a, c := author, committer
-	a.When, c.When = when, when
-	parent := r.heads[branch]
-	message := fmt.Sprintf("Update %s (%d)\n\nChange %d of the test repository.", branch, s.ticks, s.ticks)
-	sha, tree, err := fastImport(r.dir, branch, parent, message, a, c, files)
+	r := s.mustRepo(owner, name)
+	n, when := s.clock.Tick()
+	message := fmt.Sprintf("Update %s (%d)\n\nChange %d of the test repository.", branch, n, n)
+	c, err := r.git.Commit(branch, message, at(author, when), at(committer, when), files)
 	if err != nil {
 		s.tb.Fatalf("fakegithub: commit to %s/%s %s: %v", owner, name, branch, err)
 	}
-	info := &commitInfo{sha: sha, tree: tree, message: message, author: a, committer: c}
-	if parent != "" {
-		info.parents = []string{parent}
-	}
-	for p := range files {
-		info.files = append(info.files, p)
-	}
-	r.commits[sha] = info
-	r.heads[branch] = sha
-	return sha
+	return c.SHA
 }
 
 // Tag points tag at the commit sha and returns the object the tag ref
@@ -276,36 +205,20 @@ func (s *Server) Commit(owner, name, branch string, files map[string]File) strin
 // annotated one.
 func (s *Server) Tag(owner, name, tag, sha string, annotated bool) string {
 	s.tb.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r := s.repoLocked(owner, name)
-	if _, ok := r.commits[sha]; !ok {
+	r := s.mustRepo(owner, name)
+	if _, ok := r.git.LookupCommit(sha); !ok {
 		s.tb.Fatalf("fakegithub: %s/%s has no commit %s", owner, name, sha)
 	}
-	if !annotated {
-		if _, err := git(r.dir, nil, nil, "update-ref", "refs/tags/"+tag, sha); err != nil {
-			s.tb.Fatalf("fakegithub: %v", err)
-		}
-		r.tags[tag] = sha
-		return sha
+	var message string
+	var tagger fakegit.Signature
+	if annotated {
+		_, when := s.clock.Tick()
+		message, tagger = "Release "+tag+"\n", at(author, when)
 	}
-	s.ticks++
-	tagger := author
-	tagger.When = epoch.Add(time.Duration(s.ticks) * time.Minute)
-	message := "Release " + tag + "\n"
-	env := []string{
-		"GIT_COMMITTER_NAME=" + tagger.Name, "GIT_COMMITTER_EMAIL=" + tagger.Email,
-		"GIT_COMMITTER_DATE=" + strconv.FormatInt(tagger.When.Unix(), 10) + " +0000",
-	}
-	if _, err := git(r.dir, nil, env, "tag", "--annotate", "--force", "--message", message, tag, sha); err != nil {
-		s.tb.Fatalf("fakegithub: %v", err)
-	}
-	obj, err := git(r.dir, nil, nil, "rev-parse", "refs/tags/"+tag)
+	obj, err := r.git.Tag(tag, sha, message, tagger)
 	if err != nil {
 		s.tb.Fatalf("fakegithub: %v", err)
 	}
-	r.tags[tag] = obj
-	r.tagObjects[obj] = &tagInfo{sha: obj, name: tag, target: sha, message: message, tagger: tagger}
 	return obj
 }
 
@@ -315,36 +228,28 @@ func (s *Server) Tag(owner, name, tag, sha string, annotated bool) string {
 // too, so that it resolves.
 func (s *Server) AddArchive(owner, name, sha string, size int64, open func() (io.ReadCloser, error)) {
 	s.tb.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r := s.repoLocked(owner, name)
-	r.generated[sha] = &generated{size: size, open: open}
-	if _, ok := r.commits[sha]; !ok {
-		s.ticks++
-		when := epoch.Add(time.Duration(s.ticks) * time.Minute)
-		a, c := author, committer
-		a.When, c.When = when, when
-		r.commits[sha] = &commitInfo{sha: sha, tree: sha, message: "Generated archive\n", author: a, committer: c}
+	r := s.mustRepo(owner, name)
+	r.git.AddArchive(sha, fakegit.Archive{Size: size, Open: open})
+	if _, ok := r.git.LookupCommit(sha); !ok {
+		_, when := s.clock.Tick()
+		r.git.AddCommit(fakegit.Commit{SHA: sha, Tree: sha, Message: "Generated archive\n", Author: at(author, when), Committer: at(committer, when)})
 	}
 }
 
 // Head returns the commit branch points to, or "".
 func (s *Server) Head(owner, name, branch string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.repoLocked(owner, name).heads[branch]
+	s.tb.Helper()
+	return s.mustRepo(owner, name).git.Head(branch)
 }
 
 // Zip returns the archive the API's zipball of commit sha leads to, for
 // comparison.
 func (s *Server) Zip(owner, name, sha string) ([]byte, error) {
-	s.mu.Lock()
-	r := s.repos[key(owner, name)]
-	s.mu.Unlock()
+	r := s.repo(owner, name)
 	if r == nil {
 		return nil, fmt.Errorf("fakegithub: no repository %s/%s", owner, name)
 	}
-	rc, _, err := s.openArchive(r, sha, r.owner+"-"+r.name+"-"+sha[:min(7, len(sha))])
+	rc, _, err := r.git.OpenArchive(sha, r.owner+"-"+r.name+"-"+sha[:min(7, len(sha))]+"/")
 	if err != nil {
 		return nil, err
 	}
@@ -352,9 +257,17 @@ func (s *Server) Zip(owner, name, sha string) ([]byte, error) {
 	return io.ReadAll(rc)
 }
 
-func (s *Server) repoLocked(owner, name string) *repo {
+// repo returns the repository owner/name, or nil.
+func (s *Server) repo(owner, name string) *repo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.repos[key(owner, name)]
+}
+
+// mustRepo returns the repository owner/name or fails the test.
+func (s *Server) mustRepo(owner, name string) *repo {
 	s.tb.Helper()
-	r := s.repos[key(owner, name)]
+	r := s.repo(owner, name)
 	if r == nil {
 		s.tb.Fatalf("fakegithub: no repository %s/%s: call AddRepo first", owner, name)
 	}
@@ -363,12 +276,16 @@ func (s *Server) repoLocked(owner, name string) *repo {
 
 func key(owner, name string) string { return strings.ToLower(owner + "/" + name) }
 
+// at returns sig at time when.
+func at(sig fakegit.Signature, when time.Time) fakegit.Signature {
+	sig.When = when
+	return sig
+}
+
 // lookup returns the repository a request names, or writes the answer
 // GitHub gives when the request may not see it.
 func (s *Server) lookup(w http.ResponseWriter, r *http.Request) (*repo, bool) {
-	s.mu.Lock()
-	rp := s.repos[key(r.PathValue("owner"), r.PathValue("repo"))]
-	s.mu.Unlock()
+	rp := s.repo(r.PathValue("owner"), r.PathValue("repo"))
 	auth := r.Header.Get("Authorization")
 	cred, ok := strings.CutPrefix(auth, "Bearer ")
 	if !ok {
@@ -386,19 +303,17 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request) (*repo, bool) {
 	return rp, true
 }
 
-// resolve returns the commit a ref or commit id names.
+// resolve returns the commit a ref or commit id names: a branch, with or
+// without refs/heads/, a tag, with or without refs/tags/, or a commit id.
 func (rp *repo) resolve(ref string) (string, bool) {
 	ref = strings.TrimPrefix(ref, "refs/")
-	if sha, ok := rp.heads[strings.TrimPrefix(ref, "heads/")]; ok {
+	if sha := rp.git.Head(strings.TrimPrefix(ref, "heads/")); sha != "" {
 		return sha, true
 	}
-	if obj, ok := rp.tags[strings.TrimPrefix(ref, "tags/")]; ok {
-		for rp.tagObjects[obj] != nil {
-			obj = rp.tagObjects[obj].target
-		}
-		return obj, true
+	if obj, ok := rp.git.TagRef(strings.TrimPrefix(ref, "tags/")); ok {
+		return rp.git.Peel(obj), true
 	}
-	if _, ok := rp.commits[ref]; ok {
+	if _, ok := rp.git.LookupCommit(ref); ok {
 		return ref, true
 	}
 	return "", false
@@ -412,6 +327,7 @@ func apiError(w http.ResponseWriter, code int, msg string) {
 	})
 }
 
+// writeJSON answers as the API does: indented, with its media type.
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
@@ -427,27 +343,14 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 
 // signLink returns the token query of a private codeload link.
 func (s *Server) signLink(path string, expires time.Time) string {
-	exp := strconv.FormatInt(expires.Unix(), 10)
-	m := hmac.New(sha256.New, s.linkKey)
-	m.Write([]byte(path + "\n" + exp))
-	return "token=" + exp + "." + hex.EncodeToString(m.Sum(nil))
+	exp, sig := s.links.Sign(path, expires)
+	return "token=" + exp + "." + sig
 }
 
 // checkLink verifies the token of a private codeload link.
 func (s *Server) checkLink(path, token string, now time.Time) bool {
-	exp, _, ok := strings.Cut(token, ".")
-	sec, err := strconv.ParseInt(exp, 10, 64)
-	if !ok || err != nil || now.Unix() > sec {
-		return false
-	}
-	want := strings.TrimPrefix(s.signLink(path, time.Unix(sec, 0)), "token=")
-	return hmac.Equal([]byte(token), []byte(want))
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+	exp, sig, ok := strings.Cut(token, ".")
+	return ok && s.links.Check(path, exp, sig, now)
 }
 
 // escapePath escapes each segment of p.

@@ -4,13 +4,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
-	"io"
 	"net/http"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gitsource/gitsource/internal/fakegit"
+	"github.com/gitsource/gitsource/internal/fakehost"
 )
 
 // enterprisePrefix is where GitHub Enterprise Server serves its API.
@@ -77,10 +76,7 @@ func (s *Server) zipball(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ref := r.PathValue("ref")
-	s.mu.Lock()
-	_, found := rp.resolve(ref)
-	s.mu.Unlock()
-	if !found {
+	if _, found := rp.resolve(ref); !found {
 		apiError(w, http.StatusNotFound, "Not Found")
 		return
 	}
@@ -99,18 +95,17 @@ func (s *Server) gitRef(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	kind, name := r.PathValue("kind"), r.PathValue("name")
-	s.mu.Lock()
 	var obj, typ string
 	switch kind {
 	case "heads":
-		obj, typ = rp.heads[name], "commit"
+		obj, typ = rp.git.Head(name), "commit"
 	case "tags":
-		obj, typ = rp.tags[name], "commit"
-		if rp.tagObjects[obj] != nil {
+		obj, _ = rp.git.TagRef(name)
+		typ = "commit"
+		if _, ok := rp.git.TagObject(obj); ok {
 			typ = "tag"
 		}
 	}
-	s.mu.Unlock()
 	if obj == "" {
 		apiError(w, http.StatusNotFound, "Not Found")
 		return
@@ -130,22 +125,20 @@ func (s *Server) gitTag(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.mu.Lock()
-	t := rp.tagObjects[r.PathValue("sha")]
-	s.mu.Unlock()
-	if t == nil {
+	t, ok := rp.git.TagObject(r.PathValue("sha"))
+	if !ok {
 		apiError(w, http.StatusNotFound, "Not Found")
 		return
 	}
 	repoURL := repoURL(r, rp)
 	writeJSON(w, http.StatusOK, map[string]any{
-		"node_id":      nodeID("TAG_", t.sha),
-		"sha":          t.sha,
-		"url":          repoURL + "/git/tags/" + t.sha,
-		"tagger":       sigJSON(t.tagger),
-		"object":       map[string]string{"sha": t.target, "type": "commit", "url": repoURL + "/git/commits/" + t.target},
-		"tag":          t.name,
-		"message":      t.message,
+		"node_id":      nodeID("TAG_", t.SHA),
+		"sha":          t.SHA,
+		"url":          repoURL + "/git/tags/" + t.SHA,
+		"tagger":       sigJSON(t.Tagger),
+		"object":       map[string]string{"sha": t.Target, "type": "commit", "url": repoURL + "/git/commits/" + t.Target},
+		"tag":          t.Name,
+		"message":      t.Message,
 		"verification": unsigned(),
 	})
 }
@@ -155,24 +148,22 @@ func (s *Server) gitCommit(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.mu.Lock()
-	c := rp.commits[r.PathValue("sha")]
-	s.mu.Unlock()
-	if c == nil {
+	c, ok := rp.git.LookupCommit(r.PathValue("sha"))
+	if !ok {
 		apiError(w, http.StatusNotFound, "Not Found")
 		return
 	}
 	repoURL := repoURL(r, rp)
 	writeJSON(w, http.StatusOK, map[string]any{
-		"sha":          c.sha,
-		"node_id":      nodeID("C_", c.sha),
-		"url":          repoURL + "/git/commits/" + c.sha,
-		"html_url":     "https://github.com/" + rp.owner + "/" + rp.name + "/commit/" + c.sha,
-		"author":       sigJSON(c.author),
-		"committer":    sigJSON(c.committer),
-		"tree":         map[string]string{"sha": c.tree, "url": repoURL + "/git/trees/" + c.tree},
-		"message":      c.message,
-		"parents":      parentsJSON(repoURL, c.parents),
+		"sha":          c.SHA,
+		"node_id":      nodeID("C_", c.SHA),
+		"url":          repoURL + "/git/commits/" + c.SHA,
+		"html_url":     "https://github.com/" + rp.owner + "/" + rp.name + "/commit/" + c.SHA,
+		"author":       sigJSON(c.Author),
+		"committer":    sigJSON(c.Committer),
+		"tree":         map[string]string{"sha": c.Tree, "url": repoURL + "/git/trees/" + c.Tree},
+		"message":      c.Message,
+		"parents":      parentsJSON(repoURL, c.Parents),
 		"verification": unsigned(),
 	})
 }
@@ -183,37 +174,36 @@ func (s *Server) commit(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.mu.Lock()
-	var c *commitInfo
-	if sha, found := rp.resolve(r.PathValue("ref")); found {
-		c = rp.commits[sha]
+	var c fakegit.Commit
+	sha, found := rp.resolve(r.PathValue("ref"))
+	if found {
+		c, found = rp.git.LookupCommit(sha)
 	}
-	s.mu.Unlock()
-	if c == nil {
+	if !found {
 		apiError(w, http.StatusUnprocessableEntity, "No commit found for SHA: "+r.PathValue("ref"))
 		return
 	}
 	repoURL := repoURL(r, rp)
-	files := make([]map[string]any, 0, len(c.files))
-	for _, f := range c.files {
+	files := make([]map[string]any, 0, len(c.Files))
+	for _, f := range c.Files {
 		files = append(files, map[string]any{"filename": f, "status": "modified"})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"sha":     c.sha,
-		"node_id": nodeID("C_", c.sha),
+		"sha":     c.SHA,
+		"node_id": nodeID("C_", c.SHA),
 		"commit": map[string]any{
-			"author":        sigJSON(c.author),
-			"committer":     sigJSON(c.committer),
-			"message":       c.message,
-			"tree":          map[string]string{"sha": c.tree, "url": repoURL + "/git/trees/" + c.tree},
-			"url":           repoURL + "/git/commits/" + c.sha,
+			"author":        sigJSON(c.Author),
+			"committer":     sigJSON(c.Committer),
+			"message":       c.Message,
+			"tree":          map[string]string{"sha": c.Tree, "url": repoURL + "/git/trees/" + c.Tree},
+			"url":           repoURL + "/git/commits/" + c.SHA,
 			"comment_count": 0,
 			"verification":  unsigned(),
 		},
-		"url":      repoURL + "/commits/" + c.sha,
-		"html_url": "https://github.com/" + rp.owner + "/" + rp.name + "/commit/" + c.sha,
+		"url":      repoURL + "/commits/" + c.SHA,
+		"html_url": "https://github.com/" + rp.owner + "/" + rp.name + "/commit/" + c.SHA,
 		"author":   map[string]any{"login": "octocat", "id": 583231, "type": "User"},
-		"parents":  parentsJSON(repoURL, c.parents),
+		"parents":  parentsJSON(repoURL, c.Parents),
 		"files":    files,
 	})
 }
@@ -229,17 +219,13 @@ func (s *Server) serveCodeload(w http.ResponseWriter, r *http.Request) {
 	if !legacy {
 		name, ref, web = strings.Cut(rest, "/zip/")
 	}
-	s.mu.Lock()
-	rp := s.repos[key(owner, name)]
-	s.mu.Unlock()
+	rp := s.repo(owner, name)
 	if r.Method != http.MethodGet || !legacy && !web || rp == nil ||
 		rp.private && !s.checkLink(r.URL.Path, r.URL.Query().Get("token"), time.Now()) {
 		http.Error(w, "404: Not Found", http.StatusNotFound)
 		return
 	}
-	s.mu.Lock()
 	sha, found := rp.resolve(ref)
-	s.mu.Unlock()
 	if !found {
 		http.Error(w, "404: Not Found", http.StatusNotFound)
 		return
@@ -248,57 +234,17 @@ func (s *Server) serveCodeload(w http.ResponseWriter, r *http.Request) {
 	if web {
 		top = rp.name + "-" + strings.ReplaceAll(strings.TrimPrefix(strings.TrimPrefix(ref, "refs/heads/"), "refs/tags/"), "/", "-")
 	}
-	rc, size, err := s.openArchive(rp, sha, top)
+	rc, size, err := rp.git.OpenArchive(sha, top+"/")
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
 	defer rc.Close()
-	h := w.Header()
-	h.Set("Content-Type", "application/zip")
-	h.Set("Content-Disposition", "attachment; filename="+top+".zip")
-	h.Set("Content-Length", strconv.FormatInt(size, 10))
-	_, _ = io.Copy(w, rc)
+	w.Header().Set("Content-Disposition", "attachment; filename="+top+".zip")
+	fakehost.ServeZip(w, r, rc, size)
 }
 
-// openArchive opens the archive of sha: a generated one, or the zip git
-// archive makes, once, into a file, with its entries under top.
-func (s *Server) openArchive(rp *repo, sha, top string) (io.ReadCloser, int64, error) {
-	s.mu.Lock()
-	gen := rp.generated[sha]
-	s.mu.Unlock()
-	if gen != nil {
-		rc, err := gen.open()
-		return rc, gen.size, err
-	}
-	s.zipMu.Lock()
-	defer s.zipMu.Unlock()
-	file := filepath.Join(s.dir, "zips", rp.owner, rp.name, top+"-"+sha+".zip")
-	if _, err := os.Stat(file); err != nil {
-		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-			return nil, 0, err
-		}
-		tmp := file + ".tmp"
-		if _, err := git(rp.dir, nil, nil, "archive", "--format=zip", "--prefix="+top+"/", "-o", tmp, sha); err != nil {
-			return nil, 0, err
-		}
-		if err := os.Rename(tmp, file); err != nil {
-			return nil, 0, err
-		}
-	}
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, 0, err
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, 0, err
-	}
-	return f, st.Size(), nil
-}
-
-func sigJSON(s signature) map[string]string {
+func sigJSON(s fakegit.Signature) map[string]string {
 	return map[string]string{"name": s.Name, "email": s.Email, "date": s.When.UTC().Format(time.RFC3339)}
 }
 
