@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/gitsource/gitsource/internal/hostapi"
 	"github.com/gitsource/gitsource/provider"
 )
 
@@ -42,22 +43,18 @@ func repoPath(r provider.Repo) string {
 // newRequest returns a GET request for the API path, which must be
 // escaped, with the headers GitHub asks API clients to send.
 func (p *Provider) newRequest(ctx context.Context, path string) (*http.Request, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.api+path, nil)
+	req, err := hostapi.NewRequest(ctx, Name, p.base+path)
 	if err != nil {
-		return nil, provider.BadRequestf("github: building the request: %w", err)
+		return nil, err
 	}
 	req.Header.Set("Accept", "application/vnd.github+json")
 	req.Header.Set("X-GitHub-Api-Version", apiVersion)
-	req.Header.Set("User-Agent", "gitsource")
 	if p.token != nil {
-		tok, err := p.token.Token()
+		tok, err := hostapi.AccessToken(Name, p.token)
 		if err != nil {
-			return nil, provider.Upstreamf("github: getting the API token: %w", err)
+			return nil, err
 		}
-		if tok.AccessToken == "" {
-			return nil, provider.Upstreamf("github: the token source returned an empty token")
-		}
-		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		req.Header.Set("Authorization", "Bearer "+tok)
 	}
 	return req, nil
 }

@@ -4,12 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
 
+	"github.com/gitsource/gitsource/internal/hostapi"
 	"github.com/gitsource/gitsource/internal/webhooksig"
 	"github.com/gitsource/gitsource/provider"
 )
@@ -74,9 +73,9 @@ type Options struct {
 type Provider struct {
 	secrets       []string
 	allowSHA1     bool
-	api           string // API base URL without a trailing slash
+	base          string // API base URL without a trailing slash
 	token         oauth2.TokenSource
-	client        *http.Client
+	api           hostapi.Client
 	redirectHosts []string
 }
 
@@ -87,16 +86,18 @@ var (
 
 // New returns a Provider configured by opts.
 func New(opts Options) (*Provider, error) {
-	for i, s := range opts.Secrets {
-		if s == "" {
-			return nil, fmt.Errorf("github: webhook secret %d of %d is empty", i+1, len(opts.Secrets))
-		}
+	if err := hostapi.CheckSecrets(Name, "webhook secret", opts.Secrets); err != nil {
+		return nil, err
 	}
 	raw := opts.APIURL
 	if raw == "" {
 		raw = DefaultAPIURL
 	}
-	api, err := parseAPIURL(raw)
+	base, u, err := hostapi.ParseBaseURL(Name, "API URL", raw)
+	if err != nil {
+		return nil, err
+	}
+	hosts, err := hostapi.CheckHosts(Name, opts.ArchiveHosts)
 	if err != nil {
 		return nil, err
 	}
@@ -105,39 +106,14 @@ func New(opts Options) (*Provider, error) {
 		client = &http.Client{Timeout: defaultTimeout}
 	}
 	p := &Provider{
-		secrets:   append([]string(nil), opts.Secrets...),
-		allowSHA1: opts.AllowSHA1,
-		api:       strings.TrimSuffix(api.String(), "/"),
-		token:     opts.Token,
-		client:    client,
+		secrets:       append([]string(nil), opts.Secrets...),
+		allowSHA1:     opts.AllowSHA1,
+		base:          base,
+		token:         opts.Token,
+		redirectHosts: append(codeloadHosts(u.Host), hosts...),
 	}
-	p.redirectHosts = codeloadHosts(api.Host)
-	for _, h := range opts.ArchiveHosts {
-		if h == "" || strings.ContainsAny(h, "/?#@ ") {
-			return nil, fmt.Errorf("github: archive host %q is not a host name", h)
-		}
-		p.redirectHosts = append(p.redirectHosts, h)
-	}
+	p.api = hostapi.Client{Name: Name, HTTP: client, MaxAnswer: maxAPIResponse, Refused: p.refused}
 	return p, nil
-}
-
-// parseAPIURL checks an API base URL.
-func parseAPIURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("github: invalid API URL: %w", err)
-	}
-	switch {
-	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, fmt.Errorf("github: API URL %q must be an http or https URL", u.Redacted())
-	case u.Host == "" || u.Opaque != "":
-		return nil, fmt.Errorf("github: API URL %q has no host", u.Redacted())
-	case u.User != nil:
-		return nil, fmt.Errorf("github: API URL %q must not hold user info: use Options.Token", u.Redacted())
-	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
-		return nil, fmt.Errorf("github: API URL %q must not have a query or fragment", u.Redacted())
-	}
-	return u, nil
 }
 
 // codeloadHosts returns the hosts GitHub redirects zipball downloads to for

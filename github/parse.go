@@ -2,28 +2,18 @@ package github
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"mime"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
-	"time"
 
-	"github.com/go-json-experiment/json"
-	"github.com/go-json-experiment/json/jsontext"
-
+	"github.com/gitsource/gitsource/internal/hostapi"
+	"github.com/gitsource/gitsource/internal/payload"
 	"github.com/gitsource/gitsource/provider"
 )
 
 // maxCommits is the number of commits GitHub lists at most in a push.
 const maxCommits = 20
-
-// decodeOptions make decoding as tolerant as GitHub's payloads need: a
-// commit message need not be valid UTF-8. Unknown fields are skipped, and a
-// name sent twice is a malformed body.
-var decodeOptions = jsontext.AllowInvalidUTF8(true)
 
 // Parse turns a verified delivery into its push event.
 //
@@ -54,25 +44,25 @@ func (p *Provider) Parse(h http.Header, body []byte) ([]provider.Event, error) {
 	// Other events are ignored before their body is looked at: many carry
 	// no repository, and some are too big to be worth decoding.
 	if event != "push" && event != "ping" {
-		return nil, provider.Ignoredf("event %q is not a push", short(event))
+		return nil, provider.Ignoredf("event %q is not a push", payload.Short(event))
 	}
-	payload, err := jsonPayload(h.Get("Content-Type"), body)
+	doc, err := jsonPayload(h.Get("Content-Type"), body)
 	if err != nil {
 		return nil, err
 	}
 	if event == "ping" {
 		var ping pingPayload
-		if err := json.Unmarshal(payload, &ping, decodeOptions); err != nil {
+		if err := payload.Unmarshal(doc, &ping); err != nil {
 			return nil, provider.BadRequestf("github: malformed ping payload: %w", err)
 		}
 		if ping.Zen == "" {
 			return nil, provider.Ignoredf("ping")
 		}
-		return nil, provider.Ignoredf("ping: %s", short(ping.Zen))
+		return nil, provider.Ignoredf("ping: %s", payload.Short(ping.Zen))
 	}
 
 	var push pushPayload
-	if err := json.Unmarshal(payload, &push, decodeOptions); err != nil {
+	if err := payload.Unmarshal(doc, &push); err != nil {
 		return nil, provider.BadRequestf("github: malformed push payload: %w", err)
 	}
 	ref, err := provider.ParseRef(push.Ref)
@@ -97,7 +87,7 @@ func (p *Provider) Parse(h http.Header, body []byte) ([]provider.Event, error) {
 
 	ev := provider.Event{
 		Provider: Name,
-		Delivery: deliveryID(h.Get(HeaderDelivery), body),
+		Delivery: payload.DeliveryID(body, h.Get(HeaderDelivery)),
 		Repo:     repo,
 		Ref:      ref,
 		Before:   push.Before,
@@ -114,11 +104,9 @@ func (p *Provider) Parse(h http.Header, body []byte) ([]provider.Event, error) {
 		ev.Commit.Message = hc.Message
 		ev.Commit.Author = hc.Author.Name
 		ev.Commit.AuthorEmail = hc.Author.Email
-		if t, err := time.Parse(time.RFC3339, hc.Timestamp); err == nil {
-			ev.Commit.Time = t
-		}
+		ev.Commit.Time = payload.ParseTime(hc.Timestamp)
 	}
-	ev.ChangedFiles = changedFiles(push.Commits)
+	ev.ChangedFiles = payload.ChangedFiles(push.Commits)
 	ev.ChangedFilesComplete = len(push.Commits) > 0 && len(push.Commits) < maxCommits && !push.Created && !push.Forced
 	if err := ev.Validate(); err != nil {
 		return nil, err
@@ -144,11 +132,11 @@ func jsonPayload(contentType string, body []byte) ([]byte, error) {
 	if err != nil {
 		return nil, provider.BadRequestf("github: malformed form body: %w", err)
 	}
-	payload, ok := form["payload"]
-	if !ok || payload[0] == "" {
+	field, ok := form["payload"]
+	if !ok || field[0] == "" {
 		return nil, provider.BadRequestf(`github: form body without a "payload" field`)
 	}
-	return []byte(payload[0]), nil
+	return []byte(field[0]), nil
 }
 
 // pushRepo names the repository of a push: owner.login (or owner.name in
@@ -166,84 +154,11 @@ func pushRepo(r *repository) (provider.Repo, error) {
 		return provider.Repo{}, err
 	}
 	if r.FullName != "" && !strings.EqualFold(r.FullName, repo.FullName()) {
-		return provider.Repo{}, provider.BadRequestf("github: repository full_name %q does not match owner and name %q", short(r.FullName), repo.FullName())
+		return provider.Repo{}, provider.BadRequestf("github: repository full_name %q does not match owner and name %q", payload.Short(r.FullName), repo.FullName())
 	}
 	return repo, nil
 }
 
 // validateRepo checks a repository name; a GitHub owner is a single path
 // segment.
-func validateRepo(r provider.Repo) error {
-	if err := provider.ValidateRepo(r); err != nil {
-		return err
-	}
-	if strings.Contains(r.Owner, "/") {
-		return provider.BadRequestf("github: invalid repository owner %q: contains \"/\"", r.Owner)
-	}
-	return nil
-}
-
-// changedFiles returns the sorted union of the paths commits touched.
-func changedFiles(commits []commit) []string {
-	n := 0
-	for i := range commits {
-		n += len(commits[i].Added) + len(commits[i].Modified) + len(commits[i].Removed)
-	}
-	if n == 0 {
-		return nil
-	}
-	files := make([]string, 0, n)
-	for i := range commits {
-		files = append(files, commits[i].Added...)
-		files = append(files, commits[i].Modified...)
-		files = append(files, commits[i].Removed...)
-	}
-	slices.Sort(files)
-	files = slices.Compact(files)
-	if files[0] == "" {
-		files = files[1:]
-	}
-	if len(files) == 0 {
-		return nil
-	}
-	return files
-}
-
-// deliveryID returns the X-GitHub-Delivery value when it looks like an id
-// (it reaches logs, object metadata and the sender's answer), or else a hash
-// of the body.
-func deliveryID(header string, body []byte) string {
-	if plausibleID(header) {
-		return header
-	}
-	sum := sha256.Sum256(body)
-	return "sha256:" + hex.EncodeToString(sum[:])
-}
-
-func plausibleID(s string) bool {
-	if s == "" || len(s) > 128 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return false
-		}
-	}
-	return true
-}
-
-// short keeps sender-controlled text in messages printable and brief.
-func short(s string) string {
-	const max = 100
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == '\uFFFD' {
-			return -1
-		}
-		return r
-	}, strings.ToValidUTF8(s, ""))
-	if r := []rune(s); len(r) > max {
-		return string(r[:max]) + "…"
-	}
-	return s
-}
+func validateRepo(r provider.Repo) error { return hostapi.ValidateRepo(Name, r) }
