@@ -5,17 +5,15 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
-)
 
-// zeroSHA is the object id Gitee sends for a created or deleted ref.
-const zeroSHA = "0000000000000000000000000000000000000000"
+	"github.com/gitsource/gitsource/internal/fakegit"
+)
 
 // HookID is the hook_id of every delivery made here.
 const HookID = 1063489
@@ -274,7 +272,7 @@ func PushPayload(p PushSpec, a Auth) []byte {
 		p.Before = zeroSHA
 	}
 	if p.After == "" {
-		p.After = fakeSHA("after " + p.Ref)
+		p.After = fakegit.FakeSHA("after " + p.Ref)
 	}
 	if p.HeadCommit == "" {
 		p.HeadCommit = p.After
@@ -322,7 +320,7 @@ func PushPayload(p PushSpec, a Auth) []byte {
 		}
 		for i, c := range specs {
 			if c.ID == "" {
-				c.ID = fakeSHA("commit " + strconv.Itoa(i) + " " + p.Ref)
+				c.ID = fakegit.FakeSHA("commit " + strconv.Itoa(i) + " " + p.Ref)
 			}
 			if c.Message == "" {
 				c.Message = p.Message
@@ -352,7 +350,7 @@ func commitEntry(p PushSpec, c CommitSpec, web string) commitJSON {
 	when := p.Timestamp.In(cst).Format(time.RFC3339)
 	person := personJSON{Time: when, Name: p.Author, Email: p.AuthorEmail, Username: "lilei", UserName: "lilei", URL: "https://gitee.com/lilei"}
 	return commitJSON{
-		ID: c.ID, TreeID: fakeSHA("tree " + c.ID), ParentIDs: []string{fakeSHA("parent " + c.ID)},
+		ID: c.ID, TreeID: fakegit.FakeSHA("tree " + c.ID), ParentIDs: []string{fakegit.FakeSHA("parent " + c.ID)},
 		Distinct: true, Message: c.Message, Timestamp: when, URL: web + "/commit/" + c.ID,
 		Author: person, Committer: person,
 		Added: c.Added, Removed: c.Removed, Modified: c.Modified,
@@ -393,12 +391,12 @@ func MergeRequest(a Auth, owner, name string) (http.Header, []byte) {
 	user := userOf(owner)
 	repo := repoOf(p, user)
 	web := "https://gitee.com/" + owner + "/" + name
-	head := fakeSHA("mr head " + owner + "/" + name)
+	head := fakegit.FakeSHA("mr head " + owner + "/" + name)
 	pr := map[string]any{
 		"id": idOf(web), "number": 7, "state": "open", "title": "新功能：登录", "body": "请审阅",
 		"html_url": web + "/pulls/7", "merge_commit_sha": nil, "mergeable": true,
 		"head": map[string]any{"label": "feature/login", "ref": "feature/login", "sha": head, "user": user, "repo": repo},
-		"base": map[string]any{"label": "master", "ref": "master", "sha": fakeSHA("mr base"), "user": user, "repo": repo},
+		"base": map[string]any{"label": "master", "ref": "master", "sha": fakegit.FakeSHA("mr base"), "user": user, "repo": repo},
 		"user": user, "created_at": epoch.In(cst).Format(time.RFC3339), "updated_at": epoch.In(cst).Format(time.RFC3339),
 	}
 	body := map[string]any{
@@ -430,39 +428,29 @@ func MergeRequest(a Auth, owner, name string) (http.Header, []byte) {
 // repository: the head commit's id, message and files.
 func (s *Server) PushDelivery(a Auth, owner, name, ref string) (http.Header, []byte) {
 	s.tb.Helper()
-	s.mu.Lock()
-	r := s.repoLocked(owner, name)
+	r := s.mustRepo(owner, name)
 	var after, head string
-	switch {
-	case strings.HasPrefix(ref, "refs/heads/"):
-		after = r.heads[strings.TrimPrefix(ref, "refs/heads/")]
+	if branch, ok := strings.CutPrefix(ref, "refs/heads/"); ok {
+		after = r.git.Head(branch)
 		head = after
-	case strings.HasPrefix(ref, "refs/tags/"):
-		after = r.tags[strings.TrimPrefix(ref, "refs/tags/")]
-		head, _ = r.resolve(strings.TrimPrefix(ref, "refs/tags/"))
+	} else if tag, ok := strings.CutPrefix(ref, "refs/tags/"); ok {
+		after, _ = r.git.TagRef(tag)
+		head = r.git.Peel(after)
 	}
-	c := r.commits[head]
-	private := r.private
-	s.mu.Unlock()
-	if c == nil {
+	c, found := r.git.LookupCommit(head)
+	if !found {
 		s.tb.Fatalf("fakegitee: %s/%s has no ref %s", owner, name, ref)
 	}
 	before := zeroSHA
-	if len(c.parents) > 0 && strings.HasPrefix(ref, "refs/heads/") {
-		before = c.parents[0]
+	if len(c.Parents) > 0 && strings.HasPrefix(ref, "refs/heads/") {
+		before = c.Parents[0]
 	}
 	return Push(a, PushSpec{
 		Owner: owner, Name: name, Ref: ref, Before: before, After: after, HeadCommit: head,
-		Message: c.message, Author: c.author.Name, AuthorEmail: c.author.Email, Timestamp: c.author.When,
-		Commits: []CommitSpec{{ID: head, Message: c.message, Modified: c.files}},
-		Private: private,
+		Message: c.Message, Author: c.Author.Name, AuthorEmail: c.Author.Email, Timestamp: c.Author.When,
+		Commits: []CommitSpec{{ID: head, Message: c.Message, Modified: c.Files}},
+		Private: r.private,
 	})
-}
-
-// fakeSHA returns a stable 40-hex id derived from seed.
-func fakeSHA(seed string) string {
-	sum := sha256.Sum256([]byte(seed))
-	return hex.EncodeToString(sum[:20])
 }
 
 func idOf(seed string) uint32 {

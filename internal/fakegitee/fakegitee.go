@@ -24,20 +24,12 @@
 package fakegitee
 
 import (
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -45,18 +37,16 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/gitsource/gitsource/internal/fakegit"
+	"github.com/gitsource/gitsource/internal/fakehost"
 	"github.com/gitsource/gitsource/internal/faultserver"
 )
 
-// File is one file of a commit.
-type File struct {
-	// Content is the file's bytes, or a symbolic link's target.
-	Content []byte
-	// Mode is 0644 for a regular file, 0755 (any execute bit) for an
-	// executable, fs.ModeSymlink for a symbolic link. Git keeps nothing
-	// else.
-	Mode fs.FileMode
-}
+// File is one file of a commit: its Content (a symbolic link's target for
+// a link) and its Mode, 0644 for a regular file, 0755 (any execute bit)
+// for an executable, fs.ModeSymlink for a symbolic link. Git keeps
+// nothing else.
+type File = fakegit.File
 
 // Request is a request either server received.
 type Request struct {
@@ -75,12 +65,15 @@ var cst = time.FixedZone("CST", 8*3600)
 
 // The identities of commits and tags.
 var (
-	author    = signature{Name: "李雷", Email: "lilei@example.com"}
-	committer = signature{Name: "Gitee", Email: "noreply@gitee.com"}
+	author    = fakegit.Signature{Name: "李雷", Email: "lilei@example.com"}
+	committer = fakegit.Signature{Name: "Gitee", Email: "noreply@gitee.com"}
 )
 
 // linkLifetime is how long a download link works.
 const linkLifetime = 5 * time.Minute
+
+// zeroSHA is the object id Gitee sends for a created or deleted ref.
+const zeroSHA = fakegit.ZeroSHA
 
 // Server is a fake Gitee. Its methods are safe for concurrent use; those
 // that return no error fail the test that made the server.
@@ -95,62 +88,37 @@ type Server struct {
 	mux      *http.ServeMux
 	dir      string
 	token    string
-	linkKey  []byte
+	links    *fakehost.Links
+	clock    *fakegit.Clock
+	requests fakehost.Recorder[Request]
 
 	mu       sync.Mutex
 	repos    map[string]*repo // by owner/name
-	requests []Request
-	ticks    int
 	redirect bool
-	zipMu    sync.Mutex // serializes archive generation
 }
 
 type repo struct {
 	owner, name string
 	private     bool
-	dir         string
-	heads       map[string]string // branch → commit
-	tags        map[string]string // tag → commit or tag object
-	commits     map[string]*commitInfo
-	tagObjects  map[string]*tagInfo
-	generated   map[string]*generated // sha → AddArchive
-}
-
-type commitInfo struct {
-	sha               string
-	parents           []string
-	message           string
-	author, committer signature
-	files             []string
-}
-
-type tagInfo struct {
-	sha, name, target, message string
-	tagger                     signature
-}
-
-type generated struct {
-	size int64
-	open func() (io.ReadCloser, error)
+	git         *fakegit.Repo
 }
 
 // New starts a fake Gitee on loopback; it stops when the test ends.
 func New(tb testing.TB) *Server {
 	tb.Helper()
 	s := &Server{
-		tb:      tb,
-		dir:     tb.TempDir(),
-		token:   randomHex(16),
-		linkKey: []byte(randomHex(32)),
-		repos:   make(map[string]*repo),
+		tb:    tb,
+		dir:   tb.TempDir(),
+		token: fakehost.RandomHex(16),
+		links: fakehost.NewLinks(),
+		clock: fakegit.NewClock(epoch, time.Minute),
+		repos: make(map[string]*repo),
 	}
 	s.mux = s.apiMux()
 	s.API = faultserver.New(s.mux)
 	s.Download = faultserver.New(http.HandlerFunc(s.serveDownload))
-	s.api = httptest.NewServer(s.record("api", s.API))
-	s.download = httptest.NewServer(s.record("download", s.Download))
-	tb.Cleanup(s.api.Close)
-	tb.Cleanup(s.download.Close)
+	s.api = fakehost.Start(tb, s.record("api", s.API))
+	s.download = fakehost.Start(tb, s.record("download", s.Download))
 	return s
 }
 
@@ -184,46 +152,27 @@ func (s *Server) Client() *http.Client {
 }
 
 // Requests returns the requests received so far, faulted ones included.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
-}
+func (s *Server) Requests() []Request { return s.requests.Requests() }
 
 // ClearRequests forgets the recorded requests.
-func (s *Server) ClearRequests() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests = nil
-}
+func (s *Server) ClearRequests() { s.requests.Clear() }
 
 func (s *Server) record(server string, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		s.requests = append(s.requests, Request{Server: server, Method: r.Method, Path: r.URL.Path, Query: r.URL.Query()})
-		s.mu.Unlock()
-		next.ServeHTTP(w, r)
+	return s.requests.Wrap(next, func(r *http.Request) Request {
+		return Request{Server: server, Method: r.Method, Path: r.URL.Path, Query: r.URL.Query()}
 	})
 }
 
 // AddRepo creates an empty repository whose URL path is owner/name.
 func (s *Server) AddRepo(owner, name string, private bool) {
 	s.tb.Helper()
-	dir := filepath.Join(s.dir, owner, name+".git")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		s.tb.Fatalf("fakegitee: %v", err)
-	}
-	if _, err := git(dir, nil, nil, "init", "--bare", "--quiet", "--initial-branch=master"); err != nil {
+	g, err := fakegit.Init(filepath.Join(s.dir, owner, name+".git"), "master")
+	if err != nil {
 		s.tb.Fatalf("fakegitee: %v", err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.repos[owner+"/"+name] = &repo{
-		owner: owner, name: name, private: private, dir: dir,
-		heads: map[string]string{}, tags: map[string]string{},
-		commits: map[string]*commitInfo{}, tagObjects: map[string]*tagInfo{},
-		generated: map[string]*generated{},
-	}
+	s.repos[owner+"/"+name] = &repo{owner: owner, name: name, private: private, git: g}
 }
 
 // Commit makes a real git commit on branch whose whole tree is files (a
@@ -232,32 +181,16 @@ func (s *Server) AddRepo(owner, name string, private bool) {
 // empty message gets a default one.
 func (s *Server) Commit(owner, name, branch, message string, files map[string]File) string {
 	s.tb.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r := s.repoLocked(owner, name)
-	s.ticks++
-	when := epoch.Add(time.Duration(s.ticks) * time.Minute)
-	a, c := author, committer
-	a.When, c.When = when, when
-	parent := r.heads[branch]
+	r := s.mustRepo(owner, name)
+	n, when := s.clock.Tick()
 	if message == "" {
-		message = fmt.Sprintf("Update %s (%d)\n\nChange %d of the test repository.", branch, s.ticks, s.ticks)
+		message = fmt.Sprintf("Update %s (%d)\n\nChange %d of the test repository.", branch, n, n)
 	}
-	sha, err := fastImport(r.dir, branch, parent, message, a, c, files)
+	c, err := r.git.Commit(branch, message, at(author, when), at(committer, when), files)
 	if err != nil {
 		s.tb.Fatalf("fakegitee: commit to %s/%s %s: %v", owner, name, branch, err)
 	}
-	info := &commitInfo{sha: sha, message: message, author: a, committer: c}
-	if parent != "" {
-		info.parents = []string{parent}
-	}
-	for p := range files {
-		info.files = append(info.files, p)
-	}
-	sort.Strings(info.files)
-	r.commits[sha] = info
-	r.heads[branch] = sha
-	return sha
+	return c.SHA
 }
 
 // Tag points tag at the commit sha and returns the object the tag ref
@@ -265,36 +198,20 @@ func (s *Server) Commit(owner, name, branch, message string, files map[string]Fi
 // annotated one.
 func (s *Server) Tag(owner, name, tag, sha string, annotated bool) string {
 	s.tb.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r := s.repoLocked(owner, name)
-	if _, ok := r.commits[sha]; !ok {
+	r := s.mustRepo(owner, name)
+	if _, ok := r.git.LookupCommit(sha); !ok {
 		s.tb.Fatalf("fakegitee: %s/%s has no commit %s", owner, name, sha)
 	}
-	if !annotated {
-		if _, err := git(r.dir, nil, nil, "update-ref", "refs/tags/"+tag, sha); err != nil {
-			s.tb.Fatalf("fakegitee: %v", err)
-		}
-		r.tags[tag] = sha
-		return sha
+	var message string
+	var tagger fakegit.Signature
+	if annotated {
+		_, when := s.clock.Tick()
+		message, tagger = "Release "+tag+"\n", at(author, when)
 	}
-	s.ticks++
-	tagger := author
-	tagger.When = epoch.Add(time.Duration(s.ticks) * time.Minute)
-	message := "Release " + tag + "\n"
-	env := []string{
-		"GIT_COMMITTER_NAME=" + tagger.Name, "GIT_COMMITTER_EMAIL=" + tagger.Email,
-		"GIT_COMMITTER_DATE=" + strconv.FormatInt(tagger.When.Unix(), 10) + " +0800",
-	}
-	if _, err := git(r.dir, nil, env, "tag", "--annotate", "--force", "--message", message, tag, sha); err != nil {
-		s.tb.Fatalf("fakegitee: %v", err)
-	}
-	obj, err := git(r.dir, nil, nil, "rev-parse", "refs/tags/"+tag)
+	obj, err := r.git.Tag(tag, sha, message, tagger)
 	if err != nil {
 		s.tb.Fatalf("fakegitee: %v", err)
 	}
-	r.tags[tag] = obj
-	r.tagObjects[obj] = &tagInfo{sha: obj, name: tag, target: sha, message: message, tagger: tagger}
 	return obj
 }
 
@@ -304,36 +221,28 @@ func (s *Server) Tag(owner, name, tag, sha string, annotated bool) string {
 // too, so that it resolves.
 func (s *Server) AddArchive(owner, name, sha string, size int64, open func() (io.ReadCloser, error)) {
 	s.tb.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r := s.repoLocked(owner, name)
-	r.generated[sha] = &generated{size: size, open: open}
-	if _, ok := r.commits[sha]; !ok {
-		s.ticks++
-		when := epoch.Add(time.Duration(s.ticks) * time.Minute)
-		a, c := author, committer
-		a.When, c.When = when, when
-		r.commits[sha] = &commitInfo{sha: sha, message: "Generated archive\n", author: a, committer: c}
+	r := s.mustRepo(owner, name)
+	r.git.AddArchive(sha, fakegit.Archive{Size: size, Open: open})
+	if _, ok := r.git.LookupCommit(sha); !ok {
+		_, when := s.clock.Tick()
+		r.git.AddCommit(fakegit.Commit{SHA: sha, Message: "Generated archive\n", Author: at(author, when), Committer: at(committer, when)})
 	}
 }
 
 // Head returns the commit branch points to, or "".
 func (s *Server) Head(owner, name, branch string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.repoLocked(owner, name).heads[branch]
+	s.tb.Helper()
+	return s.mustRepo(owner, name).git.Head(branch)
 }
 
 // Zip returns the archive the zipball serves for ref=sha, for
 // comparison.
 func (s *Server) Zip(owner, name, sha string) ([]byte, error) {
-	s.mu.Lock()
-	r := s.repos[owner+"/"+name]
-	s.mu.Unlock()
+	r := s.repo(owner, name)
 	if r == nil {
 		return nil, fmt.Errorf("fakegitee: no repository %s/%s", owner, name)
 	}
-	rc, _, err := s.openArchive(r, sha, prefix(r, sha))
+	rc, _, err := r.git.OpenArchive(sha, prefix(r, sha)+"/")
 	if err != nil {
 		return nil, err
 	}
@@ -341,52 +250,36 @@ func (s *Server) Zip(owner, name, sha string) ([]byte, error) {
 	return io.ReadAll(rc)
 }
 
-func (s *Server) repoLocked(owner, name string) *repo {
+// repo returns the repository owner/name, or nil.
+func (s *Server) repo(owner, name string) *repo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.repos[owner+"/"+name]
+}
+
+// mustRepo returns the repository owner/name or fails the test.
+func (s *Server) mustRepo(owner, name string) *repo {
 	s.tb.Helper()
-	r := s.repos[owner+"/"+name]
+	r := s.repo(owner, name)
 	if r == nil {
 		s.tb.Fatalf("fakegitee: no repository %s/%s: call AddRepo first", owner, name)
 	}
 	return r
 }
 
-// resolve returns the commit a ref or commit id names.
-func (rp *repo) resolve(ref string) (string, bool) {
-	if sha, ok := rp.heads[ref]; ok {
-		return sha, true
-	}
-	if obj, ok := rp.tags[ref]; ok {
-		for rp.tagObjects[obj] != nil {
-			obj = rp.tagObjects[obj].target
-		}
-		return obj, true
-	}
-	if _, ok := rp.commits[ref]; ok {
-		return ref, true
-	}
-	return "", false
+// at returns sig at time when, in Gitee's zone: git records +0800.
+func at(sig fakegit.Signature, when time.Time) fakegit.Signature {
+	sig.When = when.In(cst)
+	return sig
 }
 
 // signLink returns the query of a download link.
 func (s *Server) signLink(path string, expires time.Time) string {
-	exp := strconv.FormatInt(expires.Unix(), 10)
-	m := hmac.New(sha256.New, s.linkKey)
-	m.Write([]byte(path + "\n" + exp))
-	return "expires=" + exp + "&signature=" + hex.EncodeToString(m.Sum(nil))
+	exp, sig := s.links.Sign(path, expires)
+	return "expires=" + exp + "&signature=" + sig
 }
 
 // checkLink verifies the query of a download link.
 func (s *Server) checkLink(path string, q url.Values, now time.Time) bool {
-	sec, err := strconv.ParseInt(q.Get("expires"), 10, 64)
-	if err != nil || now.Unix() > sec {
-		return false
-	}
-	want, _ := url.ParseQuery(s.signLink(path, time.Unix(sec, 0)))
-	return hmac.Equal([]byte(q.Get("signature")), []byte(want.Get("signature")))
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+	return s.links.Check(path, q.Get("expires"), q.Get("signature"), now)
 }

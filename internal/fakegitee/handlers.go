@@ -2,15 +2,13 @@ package fakegitee
 
 import (
 	"crypto/hmac"
-	"encoding/json"
-	"io"
 	"net/http"
-	"os"
-	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gitsource/gitsource/internal/fakegit"
+	"github.com/gitsource/gitsource/internal/fakehost"
 )
 
 func (s *Server) apiMux() *http.ServeMux {
@@ -33,9 +31,7 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request) (*repo, bool) {
 		apiError(w, http.StatusUnauthorized, "401 Unauthorized: Access token does not exist")
 		return nil, false
 	}
-	s.mu.Lock()
-	rp := s.repos[r.PathValue("owner")+"/"+r.PathValue("repo")]
-	s.mu.Unlock()
+	rp := s.repo(r.PathValue("owner"), r.PathValue("repo"))
 	if rp == nil || rp.private && !authorized {
 		apiError(w, http.StatusNotFound, "Not Found Project")
 		return nil, false
@@ -53,8 +49,8 @@ func (s *Server) zipball(w http.ResponseWriter, r *http.Request) {
 	if ref == "" {
 		ref = "master"
 	}
+	sha, found := rp.git.Resolve(ref)
 	s.mu.Lock()
-	sha, found := rp.resolve(ref)
 	redirect := s.redirect
 	s.mu.Unlock()
 	if !found {
@@ -67,7 +63,7 @@ func (s *Server) zipball(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusFound)
 		return
 	}
-	s.serveArchive(w, rp, ref, sha)
+	s.serveArchive(w, r, rp, ref, sha)
 }
 
 // serveDownload serves a signed download link.
@@ -75,36 +71,29 @@ func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request) {
 	owner, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
 	name, file, ok := strings.Cut(rest, "/repository/archive/")
 	sha, zip := strings.CutSuffix(file, ".zip")
-	s.mu.Lock()
-	rp := s.repos[owner+"/"+name]
-	s.mu.Unlock()
+	rp := s.repo(owner, name)
 	if r.Method != http.MethodGet || !ok || !zip || rp == nil || !s.checkLink(r.URL.Path, r.URL.Query(), time.Now()) {
 		http.Error(w, "404 Not Found", http.StatusNotFound)
 		return
 	}
-	s.mu.Lock()
-	_, found := rp.commits[sha]
-	s.mu.Unlock()
-	if !found {
+	if _, found := rp.git.LookupCommit(sha); !found {
 		http.Error(w, "404 Not Found", http.StatusNotFound)
 		return
 	}
-	s.serveArchive(w, rp, sha, sha)
+	s.serveArchive(w, r, rp, sha, sha)
 }
 
 // serveArchive writes the zip of sha, named as Gitee names it after ref.
-func (s *Server) serveArchive(w http.ResponseWriter, rp *repo, ref, sha string) {
-	rc, size, err := s.openArchive(rp, sha, prefix(rp, ref))
+func (s *Server) serveArchive(w http.ResponseWriter, r *http.Request, rp *repo, ref, sha string) {
+	top := prefix(rp, ref)
+	rc, size, err := rp.git.OpenArchive(sha, top+"/")
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
 	defer rc.Close()
-	h := w.Header()
-	h.Set("Content-Type", "application/zip")
-	h.Set("Content-Disposition", `attachment; filename="`+prefix(rp, ref)+`.zip"`)
-	h.Set("Content-Length", strconv.FormatInt(size, 10))
-	_, _ = io.Copy(w, rc)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+top+`.zip"`)
+	fakehost.ServeZip(w, r, rc, size)
 }
 
 // prefix is the archive's top-level folder, without its slash:
@@ -113,54 +102,15 @@ func prefix(rp *repo, ref string) string {
 	return rp.name + "-" + strings.ReplaceAll(ref, "/", "-")
 }
 
-// openArchive opens the archive of sha under top: a generated one, or the
-// zip git archive makes, once, into a file.
-func (s *Server) openArchive(rp *repo, sha, top string) (io.ReadCloser, int64, error) {
-	s.mu.Lock()
-	gen := rp.generated[sha]
-	s.mu.Unlock()
-	if gen != nil {
-		rc, err := gen.open()
-		return rc, gen.size, err
-	}
-	s.zipMu.Lock()
-	defer s.zipMu.Unlock()
-	file := filepath.Join(s.dir, "zips", rp.owner, top+".zip")
-	if _, err := os.Stat(file); err != nil {
-		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-			return nil, 0, err
-		}
-		tmp := file + ".tmp"
-		if _, err := git(rp.dir, nil, nil, "archive", "--format=zip", "--prefix="+top+"/", "-o", tmp, sha); err != nil {
-			return nil, 0, err
-		}
-		if err := os.Rename(tmp, file); err != nil {
-			return nil, 0, err
-		}
-	}
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, 0, err
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, 0, err
-	}
-	return f, st.Size(), nil
-}
-
 func (s *Server) branch(w http.ResponseWriter, r *http.Request) {
 	rp, ok := s.lookup(w, r)
 	if !ok {
 		return
 	}
 	name := r.PathValue("branch")
-	s.mu.Lock()
-	sha, found := rp.heads[name]
-	c := rp.commits[sha]
-	s.mu.Unlock()
-	if !found {
+	sha := rp.git.Head(name)
+	c, found := rp.git.LookupCommit(sha)
+	if sha == "" || !found {
 		apiError(w, http.StatusNotFound, "Not Found Branch")
 		return
 	}
@@ -171,14 +121,14 @@ func (s *Server) branch(w http.ResponseWriter, r *http.Request) {
 			"sha": sha,
 			"url": base + "/commits/" + sha,
 			"commit": map[string]any{
-				"author":    sigJSON(c.author),
-				"committer": sigJSON(c.committer),
-				"message":   c.message,
+				"author":    sigJSON(c.Author),
+				"committer": sigJSON(c.Committer),
+				"message":   c.Message,
 				"url":       base + "/git/commits/" + sha,
 			},
 			"author":    nil,
 			"committer": nil,
-			"parents":   parentsJSON(base, c.parents),
+			"parents":   parentsJSON(base, c.Parents),
 		},
 		"_links": map[string]string{
 			"html": "https://gitee.com/" + rp.owner + "/" + rp.name + "/tree/" + name,
@@ -204,29 +154,21 @@ func (s *Server) tagList(w http.ResponseWriter, r *http.Request) {
 	if err != nil || per < 1 || per > 100 {
 		per = 20
 	}
-	s.mu.Lock()
-	names := make([]string, 0, len(rp.tags))
-	for n := range rp.tags {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := rp.git.TagNames()
 	list := []map[string]any{}
 	for i := (page - 1) * per; i < len(names) && i < page*per; i++ {
 		n := names[i]
-		obj := rp.tags[n]
+		obj, _ := rp.git.TagRef(n)
 		entry := map[string]any{"name": n, "message": "", "tagger": nil}
-		target := obj
-		if t := rp.tagObjects[obj]; t != nil {
-			for rp.tagObjects[target] != nil {
-				target = rp.tagObjects[target].target
-			}
-			entry["message"] = strings.TrimSpace(t.message)
-			entry["tagger"] = sigJSON(t.tagger)
+		if t, ok := rp.git.TagObject(obj); ok {
+			entry["message"] = strings.TrimSpace(t.Message)
+			entry["tagger"] = sigJSON(t.Tagger)
 		}
-		entry["commit"] = map[string]any{"sha": target, "date": rp.commits[target].committer.When.In(cst).Format(time.RFC3339)}
+		target := rp.git.Peel(obj)
+		c, _ := rp.git.LookupCommit(target)
+		entry["commit"] = map[string]any{"sha": target, "date": c.Committer.When.In(cst).Format(time.RFC3339)}
 		list = append(list, entry)
 	}
-	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, list)
 }
 
@@ -236,16 +178,14 @@ func (s *Server) commit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sha := r.PathValue("sha")
-	s.mu.Lock()
-	c := rp.commits[sha]
-	s.mu.Unlock()
-	if c == nil {
+	c, ok := rp.git.LookupCommit(sha)
+	if !ok {
 		apiError(w, http.StatusNotFound, "Not Found Commit")
 		return
 	}
 	base := s.api.URL + "/api/v5/repos/" + rp.owner + "/" + rp.name
-	files := make([]map[string]any, 0, len(c.files))
-	for _, f := range c.files {
+	files := make([]map[string]any, 0, len(c.Files))
+	for _, f := range c.Files {
 		files = append(files, map[string]any{"filename": f, "status": "modified"})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
@@ -254,18 +194,18 @@ func (s *Server) commit(w http.ResponseWriter, r *http.Request) {
 		"html_url":     "https://gitee.com/" + rp.owner + "/" + rp.name + "/commit/" + sha,
 		"comments_url": base + "/commits/" + sha + "/comments",
 		"commit": map[string]any{
-			"author":    sigJSON(c.author),
-			"committer": sigJSON(c.committer),
-			"message":   c.message,
+			"author":    sigJSON(c.Author),
+			"committer": sigJSON(c.Committer),
+			"message":   c.Message,
 		},
 		"author":    nil,
 		"committer": nil,
-		"parents":   parentsJSON(base, c.parents),
+		"parents":   parentsJSON(base, c.Parents),
 		"files":     files,
 	})
 }
 
-func sigJSON(s signature) map[string]string {
+func sigJSON(s fakegit.Signature) map[string]string {
 	return map[string]string{"name": s.Name, "email": s.Email, "date": s.When.In(cst).Format(time.RFC3339)}
 }
 
@@ -282,13 +222,5 @@ func apiError(w http.ResponseWriter, code int, msg string) {
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json;charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	w.WriteHeader(code)
-	_, _ = w.Write(b)
+	fakehost.WriteJSON(w, code, "application/json;charset=utf-8", v)
 }
