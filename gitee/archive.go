@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/gitsource/gitsource/internal/hostapi"
 	"github.com/gitsource/gitsource/provider"
 )
 
@@ -47,14 +48,10 @@ func repoPath(r provider.Repo) string {
 func (p *Provider) newRequest(ctx context.Context, path string, query url.Values) (*http.Request, string, error) {
 	var tok string
 	if p.token != nil {
-		t, err := p.token.Token()
-		if err != nil {
-			return nil, "", provider.Upstreamf("gitee: getting the API token: %w", err)
+		var err error
+		if tok, err = hostapi.AccessToken(Name, p.token); err != nil {
+			return nil, "", err
 		}
-		if t.AccessToken == "" {
-			return nil, "", provider.Upstreamf("gitee: the token source returned an empty token")
-		}
-		tok = t.AccessToken
 	}
 	q := url.Values{}
 	for k, v := range query {
@@ -67,10 +64,9 @@ func (p *Provider) newRequest(ctx context.Context, path string, query url.Values
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	req, err := hostapi.NewRequest(ctx, Name, u)
 	if err != nil {
-		return nil, "", provider.BadRequestf("gitee: building the request for %s failed", path)
+		return nil, "", err
 	}
-	req.Header.Set("User-Agent", "gitsource")
 	return req, tok, nil
 }

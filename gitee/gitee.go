@@ -4,7 +4,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/gitsource/gitsource/internal/hostapi"
 	"github.com/gitsource/gitsource/provider"
 )
 
@@ -87,7 +87,7 @@ type Provider struct {
 	secretSums    [][sha256.Size]byte // SHA-256 of each secret, for password mode
 	api           string              // {URL}/api/v5, without a trailing slash
 	token         oauth2.TokenSource
-	client        *http.Client
+	client        hostapi.Client
 	redirectHosts []string
 	now           func() time.Time
 }
@@ -99,11 +99,11 @@ var (
 
 // New returns a Provider configured by opts.
 func New(opts Options) (*Provider, error) {
-	p := &Provider{token: opts.Token, client: opts.HTTPClient, now: opts.Now}
-	for i, s := range opts.Secrets {
-		if s == "" {
-			return nil, fmt.Errorf("gitee: webhook secret %d of %d is empty", i+1, len(opts.Secrets))
-		}
+	if err := hostapi.CheckSecrets(Name, "webhook secret", opts.Secrets); err != nil {
+		return nil, err
+	}
+	p := &Provider{token: opts.Token, now: opts.Now}
+	for _, s := range opts.Secrets {
 		p.secrets = append(p.secrets, s)
 		p.secretSums = append(p.secretSums, sha256.Sum256([]byte(s)))
 	}
@@ -111,43 +111,23 @@ func New(opts Options) (*Provider, error) {
 	if raw == "" {
 		raw = DefaultURL
 	}
-	base, err := parseBaseURL(raw)
+	base, _, err := hostapi.ParseBaseURL(Name, "URL", raw)
 	if err != nil {
 		return nil, err
 	}
-	p.api = strings.TrimSuffix(base.String(), "/") + "/api/v5"
-	for _, h := range opts.ArchiveHosts {
-		if h == "" || strings.ContainsAny(h, "/?#@ \\") {
-			return nil, fmt.Errorf("gitee: archive host %q is not a host name", h)
-		}
-		p.redirectHosts = append(p.redirectHosts, h)
+	p.api = base + "/api/v5"
+	if p.redirectHosts, err = hostapi.CheckHosts(Name, opts.ArchiveHosts); err != nil {
+		return nil, err
 	}
-	if p.client == nil {
-		p.client = &http.Client{Timeout: defaultTimeout}
+	client := opts.HTTPClient
+	if client == nil {
+		client = &http.Client{Timeout: defaultTimeout}
 	}
+	p.client = hostapi.Client{Name: Name, HTTP: client, MaxAnswer: maxAPIResponse, Refused: p.refused}
 	if p.now == nil {
 		p.now = time.Now
 	}
 	return p, nil
-}
-
-// parseBaseURL checks Gitee's base URL.
-func parseBaseURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("gitee: invalid URL: %w", err)
-	}
-	switch {
-	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, fmt.Errorf("gitee: URL %q must be an http or https URL", u.Redacted())
-	case u.Host == "" || u.Opaque != "":
-		return nil, fmt.Errorf("gitee: URL %q has no host", u.Redacted())
-	case u.User != nil:
-		return nil, fmt.Errorf("gitee: URL %q must not hold user info: use Options.Token", u.Redacted())
-	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
-		return nil, fmt.Errorf("gitee: URL %q must not have a query or fragment", u.Redacted())
-	}
-	return u, nil
 }
 
 // Name returns "gitee".

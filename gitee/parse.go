@@ -3,13 +3,13 @@ package gitee
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/gitsource/gitsource/internal/hostapi"
+	"github.com/gitsource/gitsource/internal/payload"
 	"github.com/gitsource/gitsource/provider"
 )
 
@@ -49,7 +49,7 @@ func (p *Provider) Parse(h http.Header, body []byte) ([]provider.Event, error) {
 	if event == "" {
 		// Without the header, the hook name in the body tells the kind.
 		var probe hookProbe
-		if err := json.Unmarshal(body, &probe); err != nil {
+		if err := payload.Unmarshal(body, &probe); err != nil {
 			return nil, provider.BadRequestf("gitee: malformed payload: %w", err)
 		}
 		switch probe.HookName {
@@ -57,20 +57,20 @@ func (p *Provider) Parse(h http.Header, body []byte) ([]provider.Event, error) {
 		case "":
 			return nil, provider.BadRequestf("gitee: missing %s header and hook_name field", HeaderEvent)
 		default:
-			return nil, provider.Ignoredf("hook %q is not a push", short(probe.HookName))
+			return nil, provider.Ignoredf("hook %q is not a push", payload.Short(probe.HookName))
 		}
 	} else if event != EventPush && event != EventTagPush {
 		// Other hooks are ignored before their body is looked at: they
 		// carry no push fields.
-		return nil, provider.Ignoredf("event %q is not a push", short(event))
+		return nil, provider.Ignoredf("event %q is not a push", payload.Short(event))
 	}
 
 	var push pushPayload
-	if err := json.Unmarshal(body, &push); err != nil {
+	if err := payload.Unmarshal(body, &push); err != nil {
 		return nil, provider.BadRequestf("gitee: malformed push payload: %w", err)
 	}
 	if push.HookName != "" && push.HookName != hookPush && push.HookName != hookTagPush {
-		return nil, provider.BadRequestf("gitee: %s %q disagrees with hook_name %q", HeaderEvent, short(event), short(push.HookName))
+		return nil, provider.BadRequestf("gitee: %s %q disagrees with hook_name %q", HeaderEvent, payload.Short(event), payload.Short(push.HookName))
 	}
 	ref, err := provider.ParseRef(push.Ref)
 	if err != nil {
@@ -114,7 +114,7 @@ func (p *Provider) Parse(h http.Header, body []byte) ([]provider.Event, error) {
 		ev.Commit.AuthorEmail = hc.Author.Email
 		ev.Commit.Time = hc.Timestamp.Time
 	}
-	ev.ChangedFiles = changedFiles(push.Commits)
+	ev.ChangedFiles = payload.ChangedFiles(push.Commits)
 	ev.ChangedFilesComplete = complete(&push, ev.Created)
 	if err := ev.Validate(); err != nil {
 		return nil, err
@@ -147,15 +147,7 @@ func pushRepo(r *repository) (provider.Repo, error) {
 // validateRepo checks a repository name; a Gitee owner (a user, an
 // organisation or an enterprise) is a single path segment, as the API's
 // /repos/{owner}/{repo} routes require.
-func validateRepo(r provider.Repo) error {
-	if err := provider.ValidateRepo(r); err != nil {
-		return err
-	}
-	if strings.Contains(r.Owner, "/") {
-		return provider.BadRequestf("gitee: invalid repository owner %q: contains \"/\"", r.Owner)
-	}
-	return nil
-}
+func validateRepo(r provider.Repo) error { return hostapi.ValidateRepo(Name, r) }
 
 // complete reports whether the commits of a push list every file it
 // changed.
@@ -165,40 +157,11 @@ func complete(push *pushPayload, created bool) bool {
 		return false
 	}
 	for i := range push.Commits {
-		if !push.Commits[i].hasFileLists() {
+		if !push.Commits[i].Sent() {
 			return false
 		}
 	}
 	return true
-}
-
-// changedFiles returns the sorted union of the paths commits touched.
-func changedFiles(commits []commit) []string {
-	n := 0
-	for i := range commits {
-		n += len(commits[i].Added) + len(commits[i].Modified) + len(commits[i].Removed)
-	}
-	if n == 0 {
-		return nil
-	}
-	// Sorting and compacting one slice costs less than a set: big pushes
-	// list tens of thousands of paths.
-	files := make([]string, 0, n)
-	for i := range commits {
-		c := &commits[i]
-		files = append(files, c.Added...)
-		files = append(files, c.Modified...)
-		files = append(files, c.Removed...)
-	}
-	slices.Sort(files)
-	files = slices.Compact(files)
-	if files[0] == "" {
-		files = files[1:]
-	}
-	if len(files) == 0 {
-		return nil
-	}
-	return slices.Clip(files)
 }
 
 // deliveryID returns the hex SHA-256 of the timestamp and token headers.
@@ -228,19 +191,4 @@ func headerTime(h http.Header) time.Time {
 		return time.Time{}
 	}
 	return time.UnixMilli(ms).UTC()
-}
-
-// short keeps sender-controlled text in messages printable and brief.
-func short(s string) string {
-	const max = 100
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == '\uFFFD' {
-			return -1
-		}
-		return r
-	}, strings.ToValidUTF8(s, ""))
-	if r := []rune(s); len(r) > max {
-		return string(r[:max]) + "…"
-	}
-	return s
 }

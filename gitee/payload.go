@@ -1,12 +1,13 @@
 package gitee
 
 import (
-	"encoding/json"
 	"time"
+
+	"github.com/gitsource/gitsource/internal/payload"
 )
 
-// The payload structs hold only the fields gitsource reads; encoding/json
-// skips the rest. In particular the body's "password", "sign" and
+// The payload structs hold only the fields gitsource reads; the decoder
+// (payload.Unmarshal) skips the rest without allocating it. In particular the body's "password", "sign" and
 // "timestamp" fields are never decoded, so they cannot leak into an event.
 // Field names follow Gitee's webhook documentation.
 
@@ -24,8 +25,10 @@ type pushPayload struct {
 	Created    bool        `json:"created"`
 	Deleted    bool        `json:"deleted"`
 	Repository *repository `json:"repository"`
-	HeadCommit *commit     `json:"head_commit"`
-	Commits    []commit    `json:"commits"`
+	HeadCommit *headCommit `json:"head_commit"`
+	// Commits are read for their file lists only. A list Gitee does not
+	// send decodes to nil, an empty one to an empty slice.
+	Commits []payload.Files `json:"commits"`
 	// TotalCommitsCount is the number of commits pushed, which may exceed
 	// the number listed.
 	TotalCommitsCount int `json:"total_commits_count"`
@@ -36,28 +39,18 @@ type pushPayload struct {
 // repository is the repository of a push. Name is a display name that may
 // hold any text (Chinese, spaces): only the path fields name it in URLs.
 type repository struct {
-	Name              string    `json:"name"`
-	Path              string    `json:"path"`
 	FullName          string    `json:"full_name"`
 	PathWithNamespace string    `json:"path_with_namespace"`
 	PushedAt          looseTime `json:"pushed_at"`
 }
 
-// commit is an entry of commits[] or the head_commit. A file list Gitee
-// does not send decodes to nil, an empty one to an empty slice.
-type commit struct {
+// headCommit is the commit the ref now points to. Its file lists repeat
+// those of the last entry of commits[] and are not decoded.
+type headCommit struct {
 	ID        string       `json:"id"`
 	Message   string       `json:"message"`
 	Timestamp looseTime    `json:"timestamp"`
 	Author    commitAuthor `json:"author"`
-	Added     []string     `json:"added"`
-	Removed   []string     `json:"removed"`
-	Modified  []string     `json:"modified"`
-}
-
-// hasFileLists reports whether the commit came with any of its file lists.
-func (c *commit) hasFileLists() bool {
-	return c.Added != nil || c.Removed != nil || c.Modified != nil
 }
 
 // commitAuthor is a commit's git author.
@@ -78,12 +71,10 @@ func (t *looseTime) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	var s string
-	if json.Unmarshal(b, &s) != nil {
+	if payload.Unmarshal(b, &s) != nil {
 		return nil
 	}
-	if ts, err := time.Parse(time.RFC3339, s); err == nil {
-		t.Time = ts
-	}
+	t.Time = payload.ParseTime(s)
 	return nil
 }
 
@@ -115,9 +106,4 @@ type apiCommit struct {
 			Date  looseTime `json:"date"`
 		} `json:"author"`
 	} `json:"commit"`
-}
-
-// apiError is the body of an API error.
-type apiError struct {
-	Message string `json:"message"`
 }

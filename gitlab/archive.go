@@ -3,9 +3,9 @@ package gitlab
 import (
 	"context"
 	"net/http"
-	"net/url"
 	"strings"
 
+	"github.com/gitsource/gitsource/internal/hostapi"
 	"github.com/gitsource/gitsource/provider"
 )
 
@@ -63,13 +63,7 @@ func projectSegment(r provider.Repo) (string, error) {
 // escapePath escapes each segment of a slash-separated path and joins them
 // with %2F, so that the whole path is one segment of the request URL.
 // url.PathEscape alone would keep the slashes.
-func escapePath(p string) string {
-	parts := strings.Split(p, "/")
-	for i, s := range parts {
-		parts[i] = url.PathEscape(s)
-	}
-	return strings.Join(parts, "%2F")
-}
+func escapePath(p string) string { return hostapi.EscapePath(p, "%2F") }
 
 // newRequest returns a GET request for the API path, which must already be
 // escaped, with query (already encoded) and the credentials set. The URL
@@ -79,23 +73,19 @@ func (p *Provider) newRequest(ctx context.Context, path, query string) (*http.Re
 	if query != "" {
 		raw += "?" + query
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, raw, nil)
+	req, err := hostapi.NewRequest(ctx, Name, raw)
 	if err != nil {
-		return nil, provider.BadRequestf("gitlab: building the request: %w", err)
+		return nil, err
 	}
-	req.Header.Set("User-Agent", "gitsource")
 	switch {
 	case p.token != "":
 		req.Header.Set("PRIVATE-TOKEN", p.token)
 	case p.tokenSource != nil:
-		tok, err := p.tokenSource.Token()
+		tok, err := hostapi.AccessToken(Name, p.tokenSource)
 		if err != nil {
-			return nil, provider.Upstreamf("gitlab: getting the OAuth token: %w", err)
+			return nil, err
 		}
-		if tok.AccessToken == "" {
-			return nil, provider.Upstreamf("gitlab: the token source returned an empty token")
-		}
-		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		req.Header.Set("Authorization", "Bearer "+tok)
 	}
 	return req, nil
 }

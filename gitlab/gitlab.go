@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
 
 	"github.com/gitsource/gitsource/gitlab/signing"
+	"github.com/gitsource/gitsource/internal/hostapi"
 	"github.com/gitsource/gitsource/provider"
 )
 
@@ -104,7 +104,7 @@ type Provider struct {
 	base          string // scheme://host/path, escaped, without a trailing slash
 	token         string
 	tokenSource   oauth2.TokenSource
-	client        *http.Client
+	client        hostapi.Client
 	redirectHosts []string
 	now           func() time.Time
 }
@@ -119,13 +119,12 @@ func New(opts Options) (*Provider, error) {
 	p := &Provider{
 		token:       opts.Token,
 		tokenSource: opts.TokenSource,
-		client:      opts.HTTPClient,
 		now:         opts.Now,
 	}
+	if err := hostapi.CheckSecrets(Name, "webhook token", opts.Tokens); err != nil {
+		return nil, err
+	}
 	for i, t := range opts.Tokens {
-		if t == "" {
-			return nil, fmt.Errorf("gitlab: webhook token %d of %d is empty", i+1, len(opts.Tokens))
-		}
 		if len(t) > maxTokenLen {
 			return nil, fmt.Errorf("gitlab: webhook token %d of %d is longer than %d bytes", i+1, len(opts.Tokens), maxTokenLen)
 		}
@@ -148,51 +147,26 @@ func New(opts Options) (*Provider, error) {
 	if raw == "" {
 		raw = DefaultURL
 	}
-	u, err := parseURL(raw)
+	base, u, err := hostapi.ParseBaseURL(Name, "URL", raw)
 	if err != nil {
 		return nil, err
 	}
-	p.base = u.Scheme + "://" + u.Host + strings.TrimSuffix(u.EscapedPath(), "/")
-	if p.client == nil {
-		p.client = &http.Client{Timeout: defaultTimeout}
+	if strings.HasSuffix(strings.TrimSuffix(u.Path, "/"), "/api/v4") {
+		return nil, fmt.Errorf("gitlab: URL %q is the API: give the instance URL, without /api/v4", base)
 	}
+	p.base = base
+	if p.redirectHosts, err = hostapi.CheckHosts(Name, opts.ArchiveHosts); err != nil {
+		return nil, err
+	}
+	client := opts.HTTPClient
+	if client == nil {
+		client = &http.Client{Timeout: defaultTimeout}
+	}
+	p.client = hostapi.Client{Name: Name, HTTP: client, MaxAnswer: maxAPIResponse, Message: apiMessage, Refused: p.refused}
 	if p.now == nil {
 		p.now = time.Now
 	}
-	for _, h := range opts.ArchiveHosts {
-		if h == "" || strings.ContainsAny(h, "/?#@ \\") {
-			return nil, fmt.Errorf("gitlab: archive host %q is not a host name", h)
-		}
-		p.redirectHosts = append(p.redirectHosts, h)
-	}
 	return p, nil
-}
-
-// parseURL checks the instance URL. Its errors show the URL without user
-// info or query, which could hold credentials.
-func parseURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // without the URL itself
-		}
-		return nil, fmt.Errorf("gitlab: invalid URL: %w", err)
-	}
-	shown := u.Scheme + "://" + u.Host + u.EscapedPath()
-	switch {
-	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, fmt.Errorf("gitlab: URL %q must be an http or https URL", shown)
-	case u.Host == "" || u.Opaque != "":
-		return nil, fmt.Errorf("gitlab: URL %q has no host", shown)
-	case u.User != nil:
-		return nil, fmt.Errorf("gitlab: URL %q must not hold user info: use a token", shown)
-	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
-		return nil, fmt.Errorf("gitlab: URL %q must not have a query or fragment", shown)
-	case strings.HasSuffix(strings.TrimSuffix(u.Path, "/"), "/api/v4"):
-		return nil, fmt.Errorf("gitlab: URL %q is the API: give the instance URL, without /api/v4", shown)
-	}
-	return u, nil
 }
 
 // Name returns "gitlab".

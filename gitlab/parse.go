@@ -2,16 +2,13 @@ package gitlab
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"net/http"
-	"slices"
 	"strconv"
-	"strings"
-	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/gitsource/gitsource/gitlab/signing"
+	"github.com/gitsource/gitsource/internal/payload"
 	"github.com/gitsource/gitsource/provider"
 )
 
@@ -48,7 +45,7 @@ func (p *Provider) Parse(h http.Header, body []byte) ([]provider.Event, error) {
 	case EventSystem:
 		// System hooks carry many events; only the kind is decoded first.
 		var k hookKind
-		if err := json.Unmarshal(body, &k); err != nil {
+		if err := payload.Unmarshal(body, &k); err != nil {
 			return nil, provider.BadRequestf("gitlab: malformed system hook payload: %w", err)
 		}
 		kind := k.EventName
@@ -56,18 +53,18 @@ func (p *Provider) Parse(h http.Header, body []byte) ([]provider.Event, error) {
 			kind = k.ObjectKind
 		}
 		if kind != "push" && kind != "tag_push" {
-			return nil, provider.Ignoredf("system hook event %q is not a push", short(kind))
+			return nil, provider.Ignoredf("system hook event %q is not a push", payload.Short(kind))
 		}
 	default:
-		return nil, provider.Ignoredf("event %q is not a push", short(event))
+		return nil, provider.Ignoredf("event %q is not a push", payload.Short(event))
 	}
 
 	var push pushPayload
-	if err := json.Unmarshal(body, &push); err != nil {
+	if err := payload.Unmarshal(body, &push); err != nil {
 		return nil, provider.BadRequestf("gitlab: malformed push payload: %w", err)
 	}
 	if k := push.ObjectKind; k != "" && k != "push" && k != "tag_push" {
-		return nil, provider.Ignoredf("object kind %q is not a push", short(k))
+		return nil, provider.Ignoredf("object kind %q is not a push", payload.Short(k))
 	}
 	ref, err := provider.ParseRef(push.Ref)
 	if err != nil {
@@ -101,7 +98,7 @@ func (p *Provider) Parse(h http.Header, body []byte) ([]provider.Event, error) {
 
 	ev := provider.Event{
 		Provider: Name,
-		Delivery: deliveryID(h, body),
+		Delivery: payload.DeliveryID(body, h.Get(HeaderIdempotencyKey), h.Get(HeaderEventUUID), h.Get(signing.HeaderID)),
 		Repo:     repo,
 		Ref:      ref,
 		Before:   push.Before,
@@ -117,12 +114,10 @@ func (p *Provider) Parse(h http.Header, body []byte) ([]provider.Event, error) {
 		ev.Commit.Message = c.Message
 		ev.Commit.Author = c.Author.Name
 		ev.Commit.AuthorEmail = c.Author.Email
-		if t, err := time.Parse(time.RFC3339, c.Timestamp); err == nil {
-			ev.Commit.Time = t
-		}
+		ev.Commit.Time = payload.ParseTime(c.Timestamp)
 		break
 	}
-	ev.ChangedFiles = changedFiles(push.Commits)
+	ev.ChangedFiles = payload.ChangedFiles(push.Commits)
 	n := len(push.Commits)
 	ev.ChangedFilesComplete = n > 0 && n <= maxCommits && push.TotalCommitsCount == n && !ev.Created
 	if err := ev.Validate(); err != nil {
@@ -133,7 +128,7 @@ func (p *Provider) Parse(h http.Header, body []byte) ([]provider.Event, error) {
 
 // checkoutSHA reads checkout_sha: a string, null (a deletion: "" and
 // true), or absent ("" and false).
-func checkoutSHA(raw json.RawMessage) (sha string, present bool, err error) {
+func checkoutSHA(raw jsontext.Value) (sha string, present bool, err error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
 		return "", false, nil
@@ -141,7 +136,7 @@ func checkoutSHA(raw json.RawMessage) (sha string, present bool, err error) {
 	if bytes.Equal(raw, []byte("null")) {
 		return "", true, nil
 	}
-	if err := json.Unmarshal(raw, &sha); err != nil {
+	if err := payload.Unmarshal(raw, &sha); err != nil {
 		return "", false, provider.BadRequestf("gitlab: checkout_sha is not a string")
 	}
 	if sha == "" {
@@ -171,68 +166,4 @@ func pushRepo(push *pushPayload) (provider.Repo, error) {
 		repo.ID = strconv.FormatInt(id, 10)
 	}
 	return repo, nil
-}
-
-// changedFiles returns the sorted union of the paths commits touched.
-func changedFiles(commits []commit) []string {
-	if len(commits) == 0 {
-		return nil
-	}
-	seen := make(map[string]struct{})
-	var files []string
-	for i := range commits {
-		c := &commits[i]
-		for _, list := range [][]string{c.Added, c.Modified, c.Removed} {
-			for _, f := range list {
-				if _, dup := seen[f]; f == "" || dup {
-					continue
-				}
-				seen[f] = struct{}{}
-				files = append(files, f)
-			}
-		}
-	}
-	slices.Sort(files)
-	return files
-}
-
-// deliveryID returns the first plausible id among Idempotency-Key,
-// X-Gitlab-Event-UUID and webhook-id (the value reaches logs, object
-// metadata and the sender's answer), or else a hash of the body.
-func deliveryID(h http.Header, body []byte) string {
-	for _, name := range []string{HeaderIdempotencyKey, HeaderEventUUID, signing.HeaderID} {
-		if v := h.Get(name); plausibleID(v) {
-			return v
-		}
-	}
-	sum := sha256.Sum256(body)
-	return "sha256:" + hex.EncodeToString(sum[:])
-}
-
-func plausibleID(s string) bool {
-	if s == "" || len(s) > 128 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return false
-		}
-	}
-	return true
-}
-
-// short keeps sender-controlled text in messages printable and brief.
-func short(s string) string {
-	const max = 100
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == '\uFFFD' {
-			return -1
-		}
-		return r
-	}, strings.ToValidUTF8(s, ""))
-	if r := []rune(s); len(r) > max {
-		return string(r[:max]) + "…"
-	}
-	return s
 }

@@ -1,10 +1,14 @@
 package gitlab
 
-import "encoding/json"
+import (
+	"github.com/go-json-experiment/json/jsontext"
 
-// The payload structs hold only the fields gitsource reads; encoding/json
-// skips the rest. Field names follow GitLab's webhook and REST API
-// documentation.
+	"github.com/gitsource/gitsource/internal/payload"
+)
+
+// The payload structs hold only the fields gitsource reads; the decoder
+// (payload.Unmarshal) skips the rest without allocating it. Field names
+// follow GitLab's webhook and REST API documentation.
 
 // hookKind is what tells a system hook's events apart: pushes carry
 // event_name and no object_kind; merge requests carry object_kind.
@@ -17,7 +21,6 @@ type hookKind struct {
 // Hook with event_name push or tag_push.
 type pushPayload struct {
 	ObjectKind string `json:"object_kind"` // push or tag_push; absent in system hooks
-	EventName  string `json:"event_name"`  // push or tag_push
 	Ref        string `json:"ref"`
 	Before     string `json:"before"`
 	// After is the new object id: an annotated tag's own id in a tag
@@ -25,9 +28,9 @@ type pushPayload struct {
 	After string `json:"after"`
 	// CheckoutSHA is the commit the ref points to: null for a deletion,
 	// absent in old payloads.
-	CheckoutSHA json.RawMessage `json:"checkout_sha"`
-	ProjectID   int64           `json:"project_id"`
-	Project     *project        `json:"project"`
+	CheckoutSHA jsontext.Value `json:"checkout_sha"`
+	ProjectID   int64          `json:"project_id"`
+	Project     *project       `json:"project"`
 	// Commits lists at most 20 commits; TotalCommitsCount tells how many
 	// the push holds.
 	Commits           []commit `json:"commits"`
@@ -39,10 +42,7 @@ type pushPayload struct {
 // from path_with_namespace.
 type project struct {
 	ID                int64  `json:"id"`
-	Name              string `json:"name"` // display name, never used for keys or URLs
-	Path              string `json:"path"`
 	PathWithNamespace string `json:"path_with_namespace"`
-	DefaultBranch     string `json:"default_branch"`
 }
 
 // commit is an entry of commits[].
@@ -51,9 +51,7 @@ type commit struct {
 	Message   string       `json:"message"`
 	Timestamp string       `json:"timestamp"`
 	Author    commitAuthor `json:"author"`
-	Added     []string     `json:"added"`
-	Modified  []string     `json:"modified"`
-	Removed   []string     `json:"removed"`
+	payload.Files
 }
 
 // commitAuthor is a commit's git author.
@@ -96,6 +94,20 @@ type apiCommit struct {
 // apiError is the body of an API error: {"message": "404 Project Not
 // Found"}, or {"error": "..."} for some errors.
 type apiError struct {
-	Message json.RawMessage `json:"message"`
-	Error   string          `json:"error"`
+	Message jsontext.Value `json:"message"`
+	Error   string         `json:"error"`
+}
+
+// apiMessage returns the message of an API error's body: "message" when
+// it is a string, or else "error".
+func apiMessage(body []byte) string {
+	var e apiError
+	if payload.Unmarshal(body, &e) != nil {
+		return ""
+	}
+	var msg string
+	if payload.Unmarshal(e.Message, &msg) != nil || msg == "" {
+		msg = e.Error
+	}
+	return msg
 }
