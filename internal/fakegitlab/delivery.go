@@ -10,10 +10,9 @@ import (
 	"time"
 
 	"github.com/gitsource/gitsource/gitlab/signing"
+	"github.com/gitsource/gitsource/internal/fakegit"
+	"github.com/gitsource/gitsource/internal/fakehost"
 )
-
-// zeroSHA is the object id GitLab sends for a created or deleted ref.
-const zeroSHA = "0000000000000000000000000000000000000000"
 
 // Secrets are the secrets set on a webhook: its secret token, its signing
 // token ("whsec_..."), or both. Deliveries carry what is set.
@@ -183,9 +182,9 @@ func (p Push) Payload() []byte {
 		j.Project.Path = ""
 	}
 	if p.Before == "" {
-		j.Before = zeroSHA
+		j.Before = fakegit.ZeroSHA
 	}
-	if p.After != zeroSHA {
+	if p.After != fakegit.ZeroSHA {
 		c := p.CheckoutSHA
 		if c == "" {
 			c = p.After
@@ -254,9 +253,9 @@ func NewHeader(event string) http.Header {
 	h.Set("Content-Type", "application/json")
 	h.Set("User-Agent", "GitLab/18.6.0")
 	h.Set("X-Gitlab-Event", event)
-	h.Set("X-Gitlab-Webhook-UUID", uuid())
-	h.Set("X-Gitlab-Event-UUID", uuid())
-	h.Set("Idempotency-Key", uuid())
+	h.Set("X-Gitlab-Webhook-UUID", fakehost.UUID())
+	h.Set("X-Gitlab-Event-UUID", fakehost.UUID())
+	h.Set("Idempotency-Key", fakehost.UUID())
 	h.Set("X-Gitlab-Instance", instance)
 	return h
 }
@@ -278,7 +277,7 @@ func Sign(h http.Header, body []byte, sec Secrets, now time.Time) {
 		}
 		id := h.Get("Idempotency-Key")
 		if id == "" {
-			id = uuid()
+			id = fakehost.UUID()
 		}
 		signing.SignHeader(h, id, now, body, key)
 	}
@@ -301,26 +300,30 @@ func SigningToken() string {
 func (s *Server) PushDelivery(sec Secrets, project, ref string) (http.Header, []byte) {
 	s.t.Helper()
 	p := s.AddProject(project)
-	target, err := git(p.dir, nil, "rev-parse", "--verify", ref)
+	target, ok := p.git.RevParse(ref)
+	if !ok {
+		s.t.Fatalf("fakegitlab: %s has no ref %s", project, ref)
+	}
+	c, err := p.git.ReadCommit(target)
 	if err != nil {
 		s.t.Fatalf("fakegitlab: %v", err)
 	}
-	c, err := readCommit(p.dir, target)
-	if err != nil {
-		s.t.Fatalf("fakegitlab: %v", err)
-	}
-	push := Push{ProjectID: p.ID, PathWithNamespace: p.PathWithNamespace, Name: p.Name, Ref: ref, After: target, CheckoutSHA: c.ID}
+	push := Push{ProjectID: p.ID, PathWithNamespace: p.PathWithNamespace, Name: p.Name, Ref: ref, After: target, CheckoutSHA: c.SHA}
 	if strings.HasPrefix(ref, "refs/tags/") {
-		push.Before = zeroSHA
+		push.Before = fakegit.ZeroSHA
 	} else {
-		push.Before = zeroSHA
+		push.Before = fakegit.ZeroSHA
 		if len(c.Parents) > 0 {
 			push.Before = c.Parents[0]
 		}
+		added, modified, removed, err := p.git.Changes(c.SHA)
+		if err != nil {
+			s.t.Fatalf("fakegitlab: %v", err)
+		}
 		push.Commits = []Commit{{
-			ID: c.ID, Message: c.Message, Timestamp: c.AuthoredDate,
-			AuthorName: c.AuthorName, AuthorEmail: c.AuthorEmail,
-			Added: c.Added, Modified: c.Modified, Removed: c.Removed,
+			ID: c.SHA, Message: c.Message, Timestamp: c.Author.When,
+			AuthorName: c.Author.Name, AuthorEmail: c.Author.Email,
+			Added: added, Modified: modified, Removed: removed,
 		}}
 	}
 	now := time.Now
@@ -335,13 +338,4 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-// uuid returns a random version 4 UUID.
-func uuid() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }

@@ -15,13 +15,11 @@
 package fakegitlab
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -29,8 +27,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gitsource/gitsource/internal/fakegit"
+	"github.com/gitsource/gitsource/internal/fakehost"
 	"github.com/gitsource/gitsource/internal/faultserver"
 )
+
+// File is one file of a commit's tree: its Content (a symbolic link's
+// target for a link) and its Mode, fs.ModeSymlink for a symbolic link, an
+// executable bit (0o755) for an executable file; anything else is a
+// regular file.
+type File = fakegit.File
+
+// The fixed identity of the fake's commits and tags.
+var author = fakegit.Signature{Name: "Jane Doe", Email: "jane@example.com"}
 
 // Project is a project of the fake instance.
 type Project struct {
@@ -45,7 +54,7 @@ type Project struct {
 	// DefaultBranch is the branch of archives asked for without a sha.
 	DefaultBranch string
 
-	dir string // bare git repository
+	git *fakegit.Repo
 }
 
 // Path returns the last segment of the project's path.
@@ -63,32 +72,24 @@ type Request struct {
 	Header  http.Header
 }
 
-// bigArchive is an archive served from a generator instead of git.
-type bigArchive struct {
-	size int64
-	open func() (io.ReadCloser, error)
-}
-
 // Server is a fake GitLab instance. It is safe for concurrent use.
 type Server struct {
 	// Now is the clock of deliveries' signing timestamps; nil means
 	// time.Now.
 	Now func() time.Time
 
-	t      testing.TB
-	srv    *httptest.Server
-	faults *faultserver.Server
-	root   string
+	t        testing.TB
+	srv      *httptest.Server
+	faults   *faultserver.Server
+	root     string
+	clock    *fakegit.Clock // commit times: one second apart, reproducible
+	requests fakehost.Recorder[Request]
 
 	mu       sync.Mutex
 	nextID   int64
 	projects map[string]*Project // by path_with_namespace
 	byID     map[int64]*Project
 	tokens   map[string]bool
-	big      map[string]bigArchive // by project id and sha
-	zips     map[string][]byte     // git archives already made
-	requests []Request
-	clock    time.Time // commit times: one second apart, reproducible
 }
 
 // New starts a fake GitLab instance on loopback, stopped when the test
@@ -102,13 +103,14 @@ func New(t testing.TB) *Server {
 		projects: map[string]*Project{},
 		byID:     map[int64]*Project{},
 		tokens:   map[string]bool{},
-		big:      map[string]bigArchive{},
-		zips:     map[string][]byte{},
-		clock:    time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC),
+		clock:    fakegit.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC), time.Second),
 	}
-	s.faults = faultserver.New(http.HandlerFunc(s.serve))
-	s.srv = httptest.NewServer(s.faults)
-	t.Cleanup(s.srv.Close)
+	// Requests a fault answers are not recorded: the fault injector
+	// stands in front of the recorder.
+	s.faults = faultserver.New(s.requests.Wrap(http.HandlerFunc(s.serve), func(r *http.Request) Request {
+		return Request{Method: r.Method, RawPath: r.URL.EscapedPath(), Query: r.URL.Query(), Header: r.Header.Clone()}
+	}))
+	s.srv = fakehost.Start(t, s.faults)
 	return s
 }
 
@@ -132,11 +134,7 @@ func (s *Server) AddToken(token string) {
 }
 
 // Requests returns the requests received so far.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
-}
+func (s *Server) Requests() []Request { return s.requests.Requests() }
 
 // AddProject creates a public project with an empty repository, or returns
 // the existing one. The path may hold subgroups.
@@ -153,13 +151,11 @@ func (s *Server) AddProject(pathWithNamespace string) *Project {
 	s.nextID++
 	p := &Project{ID: s.nextID, PathWithNamespace: pathWithNamespace, DefaultBranch: "main"}
 	p.Name = p.Path()
-	p.dir = filepath.Join(s.root, strconv.FormatInt(p.ID, 10)+".git")
-	if err := os.MkdirAll(p.dir, 0o755); err != nil {
+	g, err := fakegit.Init(filepath.Join(s.root, strconv.FormatInt(p.ID, 10)+".git"), "main")
+	if err != nil {
 		s.t.Fatal(err)
 	}
-	if _, err := git(p.dir, nil, "init", "--quiet", "--bare", "--initial-branch=main"); err != nil {
-		s.t.Fatal(err)
-	}
+	p.git = g
 	s.projects[pathWithNamespace] = p
 	s.byID[p.ID] = p
 	return p
@@ -178,32 +174,24 @@ func (s *Server) SetPrivate(pathWithNamespace string, private bool) {
 func (s *Server) Commit(project, branch, message string, files map[string]File) string {
 	s.t.Helper()
 	p := s.AddProject(project)
-	s.mu.Lock()
-	s.clock = s.clock.Add(time.Second)
-	when := s.clock
-	s.mu.Unlock()
-	sha, err := fastImport(p.dir, branch, message, when, files)
+	_, when := s.clock.Tick()
+	sig := author
+	sig.When = when
+	c, err := p.git.Commit(branch, message, sig, sig, files)
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	return sha
+	return c.SHA
 }
 
 // Tag creates a tag on target (a commit id or branch): an annotated tag
-// when message is not empty, a lightweight one otherwise. It returns the
-// object the tag ref names: the tag object for an annotated tag, the
-// commit for a lightweight one.
+// when message is not empty, dated now, a lightweight one otherwise. It
+// returns the object the tag ref names: the tag object for an annotated
+// tag, the commit for a lightweight one.
 func (s *Server) Tag(project, name, target, message string) string {
 	s.t.Helper()
 	p := s.AddProject(project)
-	args := []string{"tag", name, target}
-	if message != "" {
-		args = []string{"tag", "-a", "-m", message, name, target}
-	}
-	if _, err := git(p.dir, nil, args...); err != nil {
-		s.t.Fatal(err)
-	}
-	sha, err := git(p.dir, nil, "rev-parse", "refs/tags/"+name)
+	sha, err := p.git.Tag(name, target, message, author)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -214,10 +202,7 @@ func (s *Server) Tag(project, name, target, message string) string {
 // size as its Content-Length, instead of running git archive: for big
 // generated archives. open is called once per download.
 func (s *Server) AddArchive(project, sha string, size int64, open func() (io.ReadCloser, error)) {
-	p := s.AddProject(project)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.big[archiveKey(p.ID, sha)] = bigArchive{size: size, open: open}
+	s.AddProject(project).git.AddArchive(sha, fakegit.Archive{Size: size, Open: open})
 }
 
 // ArchivePrefix returns the top-level folder of the archive of sha asked
@@ -226,15 +211,9 @@ func ArchivePrefix(p *Project, ref, sha string) string {
 	return p.Path() + "-" + strings.ReplaceAll(ref, "/", "-") + "-" + sha + "/"
 }
 
-func archiveKey(id int64, sha string) string { return strconv.FormatInt(id, 10) + "@" + sha }
-
 // serve routes the API.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	raw := r.URL.EscapedPath()
-	s.mu.Lock()
-	s.requests = append(s.requests, Request{Method: r.Method, RawPath: raw, Query: r.URL.Query(), Header: r.Header.Clone()})
-	s.mu.Unlock()
-
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		apiError(w, http.StatusMethodNotAllowed, "405 Method Not Allowed")
 		return
@@ -332,8 +311,8 @@ func (s *Server) serveProject(w http.ResponseWriter, p *Project) {
 }
 
 func (s *Server) serveBranch(w http.ResponseWriter, p *Project, name string) {
-	sha, err := git(p.dir, nil, "rev-parse", "--verify", "--quiet", "refs/heads/"+name)
-	if err != nil || sha == "" {
+	sha, ok := p.git.RevParse("refs/heads/" + name)
+	if !ok {
 		apiError(w, http.StatusNotFound, "404 Branch Not Found")
 		return
 	}
@@ -351,14 +330,14 @@ func (s *Server) serveBranch(w http.ResponseWriter, p *Project, name string) {
 }
 
 func (s *Server) serveTag(w http.ResponseWriter, p *Project, name string) {
-	target, err := git(p.dir, nil, "rev-parse", "--verify", "--quiet", "refs/tags/"+name)
-	if err != nil || target == "" {
+	target, ok := p.git.RevParse("refs/tags/" + name)
+	if !ok {
 		apiError(w, http.StatusNotFound, "404 Tag Not Found")
 		return
 	}
 	var message any
-	if typ, _ := git(p.dir, nil, "cat-file", "-t", target); typ == "tag" {
-		m, _ := git(p.dir, nil, "tag", "-l", "--format=%(contents)", name)
+	if typ, _ := p.git.Git(nil, nil, "cat-file", "-t", target); typ == "tag" {
+		m, _ := p.git.Git(nil, nil, "tag", "-l", "--format=%(contents)", "--end-of-options", name)
 		message = m
 	}
 	c, err := s.commitJSON(p, target)
@@ -373,11 +352,7 @@ func (s *Server) serveTag(w http.ResponseWriter, p *Project, name string) {
 }
 
 func (s *Server) serveCommit(w http.ResponseWriter, p *Project, rev string) {
-	if strings.HasPrefix(rev, "-") {
-		apiError(w, http.StatusNotFound, "404 Commit Not Found")
-		return
-	}
-	if _, err := git(p.dir, nil, "rev-parse", "--verify", "--quiet", rev+"^{commit}"); err != nil {
+	if _, ok := p.git.RevParse(rev + "^{commit}"); !ok {
 		apiError(w, http.StatusNotFound, "404 Commit Not Found")
 		return
 	}
@@ -391,7 +366,7 @@ func (s *Server) serveCommit(w http.ResponseWriter, p *Project, rev string) {
 
 // commitJSON describes a commit as the API does.
 func (s *Server) commitJSON(p *Project, rev string) (map[string]any, error) {
-	c, err := readCommit(p.dir, rev)
+	c, err := p.git.ReadCommit(rev)
 	if err != nil {
 		return nil, err
 	}
@@ -401,14 +376,14 @@ func (s *Server) commitJSON(p *Project, rev string) (map[string]any, error) {
 		parents = []string{}
 	}
 	return map[string]any{
-		"id": c.ID, "short_id": c.ID[:8], "title": title, "message": c.Message + "\n",
-		"author_name": c.AuthorName, "author_email": c.AuthorEmail,
-		"authored_date":  c.AuthoredDate.Format(time.RFC3339),
-		"committer_name": c.AuthorName, "committer_email": c.AuthorEmail,
-		"committed_date": c.CommittedDate.Format(time.RFC3339),
-		"created_at":     c.CommittedDate.Format(time.RFC3339),
+		"id": c.SHA, "short_id": c.SHA[:8], "title": title, "message": c.Message + "\n",
+		"author_name": c.Author.Name, "author_email": c.Author.Email,
+		"authored_date":  c.Author.When.Format(time.RFC3339),
+		"committer_name": c.Author.Name, "committer_email": c.Author.Email,
+		"committed_date": c.Committer.When.Format(time.RFC3339),
+		"created_at":     c.Committer.When.Format(time.RFC3339),
 		"parent_ids":     parents, "trailers": map[string]any{}, "extended_trailers": map[string]any{},
-		"web_url": s.URL() + "/" + p.PathWithNamespace + "/-/commit/" + c.ID,
+		"web_url": s.URL() + "/" + p.PathWithNamespace + "/-/commit/" + c.SHA,
 	}, nil
 }
 
@@ -419,77 +394,31 @@ func (s *Server) serveArchive(w http.ResponseWriter, r *http.Request, p *Project
 	if ref == "" {
 		ref = p.DefaultBranch
 	}
-	if strings.HasPrefix(ref, "-") {
-		apiError(w, http.StatusNotFound, "404 File Not Found")
-		return
-	}
-	sha, err := git(p.dir, nil, "rev-parse", "--verify", "--quiet", ref+"^{commit}")
-	if err != nil || sha == "" {
-		s.mu.Lock()
-		_, big := s.big[archiveKey(p.ID, ref)]
-		s.mu.Unlock()
-		if !big {
+	sha, ok := p.git.RevParse(ref + "^{commit}")
+	if !ok {
+		if _, big := p.git.Generated(ref); !big {
 			apiError(w, http.StatusNotFound, "404 File Not Found")
 			return
 		}
 		sha = ref
 	}
 	prefix := ArchivePrefix(p, ref, sha)
-	w.Header().Set("Content-Type", "application/zip")
+	rc, size, err := p.git.OpenArchive(sha, prefix)
+	if err != nil {
+		apiError(w, http.StatusInternalServerError, "500 Internal Server Error")
+		return
+	}
+	defer rc.Close()
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.zip"`, strings.TrimSuffix(prefix, "/")))
 	w.Header().Set("Content-Transfer-Encoding", "binary")
-
-	s.mu.Lock()
-	big, isBig := s.big[archiveKey(p.ID, sha)]
-	key := archiveKey(p.ID, sha) + "/" + prefix
-	zip, cached := s.zips[key]
-	s.mu.Unlock()
-	if isBig {
-		rc, err := big.open()
-		if err != nil {
-			apiError(w, http.StatusInternalServerError, "500 Internal Server Error")
-			return
-		}
-		defer rc.Close()
-		w.Header().Set("Content-Length", strconv.FormatInt(big.size, 10))
-		if r.Method == http.MethodHead {
-			return
-		}
-		_, _ = io.CopyN(w, rc, big.size)
-		return
-	}
-	if !cached {
-		zip, err = gitBytes(p.dir, "archive", "--format=zip", "--prefix="+prefix, sha)
-		if err != nil {
-			apiError(w, http.StatusInternalServerError, "500 Internal Server Error")
-			return
-		}
-		s.mu.Lock()
-		s.zips[key] = zip
-		s.mu.Unlock()
-	}
-	w.Header().Set("Content-Length", strconv.Itoa(len(zip)))
-	if r.Method == http.MethodHead {
-		return
-	}
-	_, _ = w.Write(zip)
+	fakehost.ServeZip(w, r, rc, size)
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	_, _ = w.Write(b)
+	fakehost.WriteJSON(w, http.StatusOK, "application/json", v)
 }
 
 // apiError answers as the API does: {"message": "404 Project Not Found"}.
 func apiError(w http.ResponseWriter, code int, msg string) {
-	b, _ := json.Marshal(map[string]string{"message": msg})
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_, _ = w.Write(b)
+	fakehost.WriteJSON(w, code, "application/json", map[string]string{"message": msg})
 }
