@@ -2,17 +2,17 @@ package bitbucket
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/gitsource/gitsource/internal/hostapi"
+	"github.com/gitsource/gitsource/internal/payload"
 	"github.com/gitsource/gitsource/provider"
 )
 
@@ -92,15 +92,15 @@ func New(opts Options) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	web, _, err := parseBaseURL(Name, "URL", orDefault(opts.URL, DefaultURL))
+	web, _, err := hostapi.ParseBaseURL(Name, "URL", orDefault(opts.URL, DefaultURL))
 	if err != nil {
 		return nil, err
 	}
-	apiBase, _, err := parseBaseURL(Name, "API URL", orDefault(opts.APIURL, DefaultAPIURL))
+	apiBase, _, err := hostapi.ParseBaseURL(Name, "API URL", orDefault(opts.APIURL, DefaultAPIURL))
 	if err != nil {
 		return nil, err
 	}
-	hosts, err := archiveHosts(Name, opts.ArchiveHosts)
+	hosts, err := hostapi.CheckHosts(Name, opts.ArchiveHosts)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +116,7 @@ func New(opts Options) (*Provider, error) {
 		hook:          k,
 		web:           web,
 		apiBase:       apiBase,
-		api:           api{name: Name, client: client, cred: cred},
+		api:           newAPI(Name, client, cred),
 		redirectHosts: hosts,
 	}, nil
 }
@@ -145,7 +145,7 @@ func cloudCredential(opts Options, web string, client *http.Client) (credential,
 		if opts.ClientID == "" || opts.ClientSecret == "" {
 			return credential{}, errors.New("bitbucket: OAuth client credentials need both a client id and a client secret")
 		}
-		tokenURL, _, err := parseBaseURL(Name, "token URL", orDefault(opts.TokenURL, web+tokenPath))
+		tokenURL, _, err := hostapi.ParseBaseURL(Name, "token URL", orDefault(opts.TokenURL, web+tokenPath))
 		if err != nil {
 			return credential{}, err
 		}
@@ -212,10 +212,10 @@ func (p *Provider) Parse(h http.Header, body []byte) ([]provider.Event, error) {
 		return nil, provider.BadRequestf("bitbucket: missing %s header", HeaderEvent)
 	}
 	if event != EventPush {
-		return nil, provider.Ignoredf("event %q is not a push", short(event))
+		return nil, provider.Ignoredf("event %q is not a push", payload.Short(event))
 	}
 	var push cloudPush
-	if err := json.Unmarshal(body, &push); err != nil {
+	if err := payload.Unmarshal(body, &push); err != nil {
 		return nil, provider.BadRequestf("bitbucket: malformed push payload: %w", err)
 	}
 	if push.Push == nil {
@@ -237,7 +237,7 @@ func (p *Provider) Parse(h http.Header, body []byte) ([]provider.Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	delivery := deliveryID(h.Get(HeaderRequestUUID), body)
+	delivery := payload.DeliveryID(body, h.Get(HeaderRequestUUID))
 	evs := make([]provider.Event, 0, len(live))
 	for _, i := range live {
 		ev, err := cloudEvent(&push.Push.Changes[i], i)
@@ -277,7 +277,7 @@ func cloudEvent(ch *cloudChange, i int) (provider.Event, error) {
 	case "tag":
 		ev.Ref.Type = provider.Tag
 	default:
-		return ev, provider.BadRequestf("bitbucket: change %d: ref type %q is neither branch nor tag", i+1, short(ch.New.Type))
+		return ev, provider.BadRequestf("bitbucket: change %d: ref type %q is neither branch nor tag", i+1, payload.Short(ch.New.Type))
 	}
 	ev.Ref.Name = ch.New.Name
 	if err := provider.ValidateRefName(ev.Ref.Name); err != nil {
@@ -311,9 +311,7 @@ func cloudCommitOf(t *cloudCommit) provider.Commit {
 	if c.Author == "" && t.Author.User != nil {
 		c.Author = t.Author.User.DisplayName
 	}
-	if ts, err := time.Parse(time.RFC3339, t.Date); err == nil {
-		c.Time = ts
-	}
+	c.Time = payload.ParseTime(t.Date)
 	return c
 }
 

@@ -3,9 +3,10 @@ package bitbucket
 import (
 	"context"
 	"errors"
-	"net/url"
 	"strings"
 
+	"github.com/gitsource/gitsource/internal/hostapi"
+	"github.com/gitsource/gitsource/internal/payload"
 	"github.com/gitsource/gitsource/provider"
 )
 
@@ -30,21 +31,21 @@ func (p *Provider) Resolve(ctx context.Context, repo provider.Repo, ref string) 
 	if err := validateRepo(Name, repo); err != nil {
 		return provider.Event{}, err
 	}
-	ev := provider.Event{Provider: Name, Repo: repo, Delivery: syncDelivery()}
-	if isHexSHA(ref) {
+	ev := provider.Event{Provider: Name, Repo: repo, Delivery: hostapi.SyncDelivery()}
+	if hostapi.IsHexSHA(ref) {
 		sha := strings.ToLower(ref)
 		var c cloudCommit
 		if err := p.api.get(ctx, p.repoURL(repo)+"/commit/"+sha, &c); err != nil {
-			return provider.Event{}, notFound(err, "bitbucket: commit %s not found in %s (or the credentials cannot read it)", sha, repo.FullName())
+			return provider.Event{}, hostapi.NotFound(err, "bitbucket: commit %s not found in %s (or the credentials cannot read it)", sha, repo.FullName())
 		}
 		if c.Hash != sha {
-			return provider.Event{}, provider.Upstreamf("bitbucket: asked for commit %s, got %q", sha, short(c.Hash))
+			return provider.Event{}, provider.Upstreamf("bitbucket: asked for commit %s, got %q", sha, payload.Short(c.Hash))
 		}
 		ev.Ref = provider.Ref{Name: sha, Type: provider.CommitRef}
 		ev.After, ev.Commit = sha, cloudCommitOf(&c)
 		return validated(ev)
 	}
-	candidates, err := refCandidates(ref)
+	candidates, err := hostapi.RefCandidates(ref)
 	if err != nil {
 		return provider.Event{}, err
 	}
@@ -55,7 +56,7 @@ func (p *Provider) Resolve(ctx context.Context, repo provider.Repo, ref string) 
 		}
 		var r cloudRef
 		err := p.api.get(ctx, p.repoURL(repo)+"/refs/"+kind+"/"+escapePath(c.Name), &r)
-		if errors.Is(err, errNoRef) {
+		if errors.Is(err, hostapi.ErrNoRef) {
 			continue
 		}
 		if err != nil {
@@ -72,10 +73,4 @@ func (p *Provider) Resolve(ctx context.Context, repo provider.Repo, ref string) 
 
 // escapePath escapes each segment of a ref name, keeping its slashes: the
 // API takes feature/login as a path.
-func escapePath(name string) string {
-	parts := strings.Split(name, "/")
-	for i, s := range parts {
-		parts[i] = url.PathEscape(s)
-	}
-	return strings.Join(parts, "/")
-}
+func escapePath(name string) string { return hostapi.EscapePath(name, "/") }

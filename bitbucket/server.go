@@ -2,7 +2,6 @@ package bitbucket
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -11,6 +10,8 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/gitsource/gitsource/internal/hostapi"
+	"github.com/gitsource/gitsource/internal/payload"
 	"github.com/gitsource/gitsource/provider"
 )
 
@@ -73,11 +74,11 @@ func NewServer(opts ServerOptions) (*ServerProvider, error) {
 	if opts.URL == "" {
 		return nil, errors.New("bitbucket-server: the instance URL is required")
 	}
-	base, _, err := parseBaseURL(ServerName, "URL", opts.URL)
+	base, _, err := hostapi.ParseBaseURL(ServerName, "URL", opts.URL)
 	if err != nil {
 		return nil, err
 	}
-	hosts, err := archiveHosts(ServerName, opts.ArchiveHosts)
+	hosts, err := hostapi.CheckHosts(ServerName, opts.ArchiveHosts)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +89,7 @@ func NewServer(opts ServerOptions) (*ServerProvider, error) {
 	return &ServerProvider{
 		hook:          k,
 		base:          base,
-		api:           api{name: ServerName, client: client, cred: credential{name: ServerName, token: opts.Token}},
+		api:           newAPI(ServerName, client, credential{name: ServerName, token: opts.Token}),
 		redirectHosts: hosts,
 	}, nil
 }
@@ -134,10 +135,10 @@ func (p *ServerProvider) Parse(h http.Header, body []byte) ([]provider.Event, er
 		return nil, provider.Ignoredf("ping")
 	case EventRefsChanged:
 	default:
-		return nil, provider.Ignoredf("event %q is not a push", short(event))
+		return nil, provider.Ignoredf("event %q is not a push", payload.Short(event))
 	}
 	var push serverPush
-	if err := json.Unmarshal(body, &push); err != nil {
+	if err := payload.Unmarshal(body, &push); err != nil {
 		return nil, provider.BadRequestf("bitbucket-server: malformed push payload: %w", err)
 	}
 	if push.Changes == nil {
@@ -160,7 +161,7 @@ func (p *ServerProvider) Parse(h http.Header, body []byte) ([]provider.Event, er
 	if err != nil {
 		return nil, err
 	}
-	delivery := deliveryID(h.Get(HeaderRequestID), body)
+	delivery := payload.DeliveryID(body, h.Get(HeaderRequestID))
 	pushedAt := parseServerDate(push.Date)
 	commits := push.commitIndex()
 	evs := make([]provider.Event, 0, len(live))
@@ -206,7 +207,7 @@ func serverEvent(ch *serverChange, i int) (provider.Event, error) {
 	}
 	want := map[provider.RefType]string{provider.Branch: "BRANCH", provider.Tag: "TAG"}[ref.Type]
 	if ch.Ref.Type != "" && ch.Ref.Type != want {
-		return ev, provider.BadRequestf("bitbucket-server: change %d: ref %s has type %q", i+1, ref.Full(), short(ch.Ref.Type))
+		return ev, provider.BadRequestf("bitbucket-server: change %d: ref %s has type %q", i+1, ref.Full(), payload.Short(ch.Ref.Type))
 	}
 	if err := provider.ValidateSHA(ch.ToHash); err != nil {
 		return ev, err
@@ -321,21 +322,21 @@ func (p *ServerProvider) Resolve(ctx context.Context, repo provider.Repo, ref st
 	if err := validateRepo(ServerName, repo); err != nil {
 		return provider.Event{}, err
 	}
-	ev := provider.Event{Provider: ServerName, Repo: repo, Delivery: syncDelivery()}
-	if isHexSHA(ref) {
+	ev := provider.Event{Provider: ServerName, Repo: repo, Delivery: hostapi.SyncDelivery()}
+	if hostapi.IsHexSHA(ref) {
 		sha := strings.ToLower(ref)
 		var c serverCommit
 		if err := p.api.get(ctx, p.repoURL(repo)+"/commits/"+sha, &c); err != nil {
-			return provider.Event{}, notFound(err, "bitbucket-server: commit %s not found in %s (or the token cannot read it)", sha, repo.FullName())
+			return provider.Event{}, hostapi.NotFound(err, "bitbucket-server: commit %s not found in %s (or the token cannot read it)", sha, repo.FullName())
 		}
 		if c.ID != sha {
-			return provider.Event{}, provider.Upstreamf("bitbucket-server: asked for commit %s, got %q", sha, short(c.ID))
+			return provider.Event{}, provider.Upstreamf("bitbucket-server: asked for commit %s, got %q", sha, payload.Short(c.ID))
 		}
 		ev.Ref = provider.Ref{Name: sha, Type: provider.CommitRef}
 		ev.After, ev.Commit = sha, serverCommitOf(&c)
 		return validated(ev)
 	}
-	candidates, err := refCandidates(ref)
+	candidates, err := hostapi.RefCandidates(ref)
 	if err != nil {
 		return provider.Event{}, err
 	}
@@ -343,7 +344,7 @@ func (p *ServerProvider) Resolve(ctx context.Context, repo provider.Repo, ref st
 		var page serverCommitPage
 		q := url.Values{"until": {c.Full()}, "limit": {"1"}}
 		err := p.api.get(ctx, p.repoURL(repo)+"/commits?"+q.Encode(), &page)
-		if errors.Is(err, errNoRef) {
+		if errors.Is(err, hostapi.ErrNoRef) {
 			continue
 		}
 		if err != nil {
