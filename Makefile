@@ -15,6 +15,10 @@ test: tools
 tools:
 	@go version -m $(GOBIN)/versitygw 2>/dev/null | grep -q 'mod.*github.com/versity/versitygw[[:space:]]*$(VERSITYGW_VERSION)' || \
 		{ echo "installing versitygw $(VERSITYGW_VERSION)"; go install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION); }
+	@go version -m $(GOBIN)/goaws 2>/dev/null | grep -q 'mod.*github.com/Admiral-Piett/goaws[[:space:]]*v0.4.5' || \
+		{ echo "installing goaws v0.4.5"; GOBIN=$(GOBIN) go install github.com/Admiral-Piett/goaws/app/cmd@v0.4.5 && mv $(GOBIN)/cmd $(GOBIN)/goaws; }
+	@go version -m $(GOBIN)/aws-lambda-rie 2>/dev/null | grep -q 'mod.*github.com/aws/aws-lambda-runtime-interface-emulator[[:space:]]*v0.0.0-20261030222936-bef5c4ba774d' || \
+		{ echo "installing aws-lambda-rie"; GOBIN=$(GOBIN) go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d; }
 
 ## check: formatting, vet and staticcheck
 check:
