@@ -1,8 +1,6 @@
 package fakebitbucket
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -13,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gitsource/gitsource/internal/fakehost"
 	"github.com/gitsource/gitsource/internal/faultserver"
 )
 
@@ -39,8 +38,7 @@ func NewCloud(t testing.TB) *Cloud {
 	web.HandleFunc("GET /{workspace}/{repo}/get/{file}", f.serveGet)
 	web.HandleFunc("POST /site/oauth2/access_token", f.serveToken)
 	f.webFaults = faultserver.New(web)
-	f.web = httptest.NewServer(f.record("web", f.webFaults))
-	t.Cleanup(f.web.Close)
+	f.web = fakehost.Start(t, f.record("web", f.webFaults))
 
 	api := http.NewServeMux()
 	const repo = "/2.0/repositories/{workspace}/{repo}"
@@ -48,13 +46,11 @@ func NewCloud(t testing.TB) *Cloud {
 	api.HandleFunc("GET "+repo+"/refs/tags/{name...}", f.serveRef("tag"))
 	api.HandleFunc("GET "+repo+"/commit/{sha}", f.serveCommit)
 	f.apiFaults = faultserver.New(api)
-	f.api = httptest.NewServer(f.record("api", f.apiFaults))
-	t.Cleanup(f.api.Close)
+	f.api = fakehost.Start(t, f.record("api", f.apiFaults))
 
 	cdn := http.NewServeMux()
 	cdn.HandleFunc("GET /{workspace}/{repo}/{file}", f.serveCDN)
-	f.cdn = httptest.NewServer(f.record("cdn", cdn))
-	t.Cleanup(f.cdn.Close)
+	f.cdn = fakehost.Start(t, f.record("cdn", cdn))
 	return f
 }
 
@@ -107,7 +103,7 @@ func (f *Cloud) RequireClientCredentials(id, secret string) {
 	f.clientID, f.clientSecret = id, secret
 	f.mu.Unlock()
 	// An unguessable token that is never granted arms the check.
-	f.requireBearer(randomHex(16))
+	f.requireBearer(fakehost.RandomHex(16))
 }
 
 // Commit writes a commit whose whole tree is files (DefaultFiles when nil)
@@ -177,7 +173,7 @@ func (f *Cloud) serveGet(w http.ResponseWriter, r *http.Request) {
 	redirect := f.redirect
 	f.cdnMu.Unlock()
 	if redirect {
-		sig := randomHex(16)
+		sig := fakehost.RandomHex(16)
 		f.cdnMu.Lock()
 		f.cdnLinks[sig] = ws + "/" + name + "/" + sha
 		f.cdnMu.Unlock()
@@ -185,7 +181,7 @@ func (f *Cloud) serveGet(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, f.cdn.URL+"/"+url.PathEscape(ws)+"/"+url.PathEscape(name)+"/"+sha+".zip?"+q.Encode(), http.StatusFound)
 		return
 	}
-	f.serveArchive(w, ws, name, sha, cloudFolder(ws, name, sha))
+	f.serveArchive(w, r, ws, name, sha, cloudFolder(ws, name, sha))
 }
 
 // serveCDN serves a signed archive link.
@@ -199,7 +195,7 @@ func (f *Cloud) serveCDN(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "AccessDenied", http.StatusForbidden)
 		return
 	}
-	f.serveArchive(w, ws, name, sha, cloudFolder(ws, name, sha))
+	f.serveArchive(w, r, ws, name, sha, cloudFolder(ws, name, sha))
 }
 
 // cloudFolder is the top-level folder of a Cloud archive.
@@ -236,7 +232,7 @@ func (f *Cloud) serveToken(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, `{"error": "unsupported_grant_type", "error_description": "Only client_credentials is supported here"}`)
 		return
 	}
-	tok := "fake-oauth-" + randomHex(16)
+	tok := "fake-oauth-" + fakehost.RandomHex(16)
 	f.requireBearer(tok)
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"access_token": tok, "token_type": "bearer", "expires_in": 7200,
@@ -314,20 +310,11 @@ func cloudCommitJSON(ws, name string, ci commitInfo) map[string]any {
 
 // cloudError writes an error the way the Cloud API does.
 func cloudError(w http.ResponseWriter, code int, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(map[string]any{"type": "error", "error": map[string]string{"message": msg}})
+	fakehost.WriteJSON(w, code, "application/json", map[string]any{"type": "error", "error": map[string]string{"message": msg}})
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+	fakehost.WriteJSON(w, http.StatusOK, "application/json", v)
 }
 
 func itoaTime(t time.Time) string { return t.UTC().Format("20060102T150405Z") }

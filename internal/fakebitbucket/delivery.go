@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gitsource/gitsource/internal/fakegit"
+	"github.com/gitsource/gitsource/internal/fakehost"
 	"github.com/gitsource/gitsource/internal/webhooksig"
 )
 
@@ -23,7 +25,7 @@ const (
 // CloudUserAgent is the User-Agent of Bitbucket Cloud's webhook requests.
 const CloudUserAgent = "Bitbucket-Webhooks/2.0"
 
-const zeroSHA = "0000000000000000000000000000000000000000"
+const zeroSHA = fakegit.ZeroSHA
 
 // Sign sets X-Hub-Signature to sha256=<hex HMAC-SHA256(secret, body)>, as
 // both Bitbucket editions sign; an empty secret removes it, as a hook
@@ -93,8 +95,8 @@ func CloudHeaders(secret, event string, body []byte) http.Header {
 	h.Set("Content-Type", "application/json")
 	h.Set("User-Agent", CloudUserAgent)
 	h.Set(headerEvent, event)
-	h.Set(headerHookUUID, uuid())
-	h.Set(headerRequestUUID, uuid())
+	h.Set(headerHookUUID, fakehost.UUID())
+	h.Set(headerRequestUUID, fakehost.UUID())
 	h.Set(headerAttempt, "1")
 	Sign(h, body, secret)
 	return h
@@ -178,7 +180,7 @@ func cloudTarget(full, hash, message, author string, date time.Time) map[string]
 func cloudRepo(workspace, slug, name string) map[string]any {
 	return map[string]any{
 		"type": "repository", "full_name": workspace + "/" + slug, "name": name,
-		"uuid": "{" + uuid() + "}", "is_private": true, "scm": "git",
+		"uuid": "{" + fakehost.UUID() + "}", "is_private": true, "scm": "git",
 		"workspace": map[string]any{"type": "workspace", "slug": workspace, "name": workspace},
 		"links": map[string]any{
 			"html": map[string]string{"href": "https://bitbucket.org/" + workspace + "/" + slug},
@@ -187,7 +189,7 @@ func cloudRepo(workspace, slug, name string) map[string]any {
 }
 
 func cloudActor() map[string]any {
-	return map[string]any{"type": "user", "display_name": AuthorName, "uuid": "{" + uuid() + "}", "nickname": "author"}
+	return map[string]any{"type": "user", "display_name": AuthorName, "uuid": "{" + fakehost.UUID() + "}", "nickname": "author"}
 }
 
 // ServerChange is one ref update of a Data Center push.
@@ -246,7 +248,7 @@ func ServerHeaders(secret, event string, body []byte) http.Header {
 	h := http.Header{}
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set(headerEvent, event)
-	h.Set(headerRequestID, uuid())
+	h.Set(headerRequestID, fakehost.UUID())
 	Sign(h, body, secret)
 	return h
 }
@@ -348,13 +350,4 @@ func orZeros(sha string) string {
 		return zeroSHA
 	}
 	return sha
-}
-
-// uuid returns a random version 4 UUID.
-func uuid() string {
-	h := randomHex(16)
-	b := []byte(h)
-	b[12] = '4'
-	b[16] = "89ab"[b[16]%4]
-	return fmt.Sprintf("%s-%s-%s-%s-%s", b[0:8], b[8:12], b[12:16], b[16:20], b[20:32])
 }

@@ -17,10 +17,12 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/gitsource/gitsource/internal/fakegit"
+	"github.com/gitsource/gitsource/internal/fakehost"
 )
 
 // Request is a request a fake received, for assertions on URLs and
@@ -35,23 +37,18 @@ type Request struct {
 	Header   http.Header
 }
 
-// bigArchive is an archive registered with AddArchive.
-type bigArchive struct {
-	size int64
-	open func() (io.ReadCloser, error)
-}
-
 // state is what both fakes hold: repositories, credentials, requests.
 type state struct {
 	t    testing.TB
 	root string
 
-	mu       sync.Mutex
-	repos    map[string]*gitRepo
-	big      map[string]bigArchive
-	requests []Request
-	bearer   map[string]bool
-	basic    map[string]string
+	requests fakehost.Recorder[Request]
+
+	mu     sync.Mutex
+	repos  map[string]*gitRepo
+	big    map[string]fakegit.Archive // by owner/name/sha
+	bearer map[string]bool
+	basic  map[string]string
 }
 
 func newState(t testing.TB) *state {
@@ -59,7 +56,7 @@ func newState(t testing.TB) *state {
 		t:      t,
 		root:   t.TempDir(),
 		repos:  map[string]*gitRepo{},
-		big:    map[string]bigArchive{},
+		big:    map[string]fakegit.Archive{},
 		bearer: map[string]bool{},
 		basic:  map[string]string{},
 	}
@@ -108,10 +105,10 @@ func (s *state) tag(owner, name, tag, sha string, annotated bool) {
 func (s *state) addArchive(owner, name, sha string, size int64, open func() (io.ReadCloser, error)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.big[owner+"/"+name+"/"+sha] = bigArchive{size: size, open: open}
+	s.big[owner+"/"+name+"/"+sha] = fakegit.Archive{Size: size, Open: open}
 }
 
-func (s *state) bigArchive(owner, name, sha string) (bigArchive, bool) {
+func (s *state) bigArchive(owner, name, sha string) (fakegit.Archive, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a, ok := s.big[owner+"/"+name+"/"+sha]
@@ -166,33 +163,24 @@ func (s *state) authorized(r *http.Request) bool {
 
 // record wraps h so that its requests are kept, under server's name.
 func (s *state) record(server string, h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		s.requests = append(s.requests, Request{Server: server, Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Header: r.Header.Clone()})
-		s.mu.Unlock()
-		h.ServeHTTP(w, r)
+	return s.requests.Wrap(h, func(r *http.Request) Request {
+		return Request{Server: server, Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Header: r.Header.Clone()}
 	})
 }
 
-func (s *state) recorded() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
-}
+func (s *state) recorded() []Request { return s.requests.Requests() }
 
 // serveArchive answers with the archive of sha in repo owner/name, from
 // AddArchive or made by git archive with prefix.
-func (s *state) serveArchive(w http.ResponseWriter, owner, name, sha, prefix string) {
+func (s *state) serveArchive(w http.ResponseWriter, req *http.Request, owner, name, sha, prefix string) {
 	if a, ok := s.bigArchive(owner, name, sha); ok {
-		body, err := a.open()
+		body, err := a.Open()
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
 		defer body.Close()
-		w.Header().Set("Content-Type", "application/zip")
-		w.Header().Set("Content-Length", strconv.FormatInt(a.size, 10))
-		_, _ = io.Copy(w, body)
+		fakehost.ServeZip(w, req, body, a.Size)
 		return
 	}
 	r := s.repo(owner, name, false)
@@ -201,7 +189,8 @@ func (s *state) serveArchive(w http.ResponseWriter, owner, name, sha, prefix str
 		return
 	}
 	w.Header().Set("Content-Type", "application/zip")
-	// git archive streams into the response as it writes.
+	// git archive streams into the response as it writes, with no
+	// Content-Length.
 	if err := r.archive(w, sha, prefix); err != nil {
 		s.t.Logf("fakebitbucket: archive: %v", err)
 	}

@@ -1,13 +1,13 @@
 package fakebitbucket
 
 import (
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"testing"
 
+	"github.com/gitsource/gitsource/internal/fakehost"
 	"github.com/gitsource/gitsource/internal/faultserver"
 )
 
@@ -32,8 +32,7 @@ func NewServer(t testing.TB) *Server {
 		mux.HandleFunc("GET "+repo+"/commits", f.serveCommits)
 	}
 	f.faults = faultserver.New(mux)
-	f.srv = httptest.NewServer(f.record("server", f.faults))
-	t.Cleanup(f.srv.Close)
+	f.srv = fakehost.Start(t, f.record("server", f.faults))
 	return f
 }
 
@@ -100,7 +99,7 @@ func (f *Server) serveArchiveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	key, slug, at := r.PathValue("key"), r.PathValue("slug"), q.Get("at")
 	if _, ok := f.bigArchive(key, slug, at); ok {
-		f.serveArchive(w, key, slug, at, "")
+		f.serveArchive(w, r, key, slug, at, "")
 		return
 	}
 	repo := f.repo(key, slug, false)
@@ -117,7 +116,7 @@ func (f *Server) serveArchiveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Disposition", `attachment; filename="`+slug+`-`+sha[:11]+`.zip"`)
-	f.serveArchive(w, key, slug, sha, q.Get("prefix"))
+	f.serveArchive(w, r, key, slug, sha, q.Get("prefix"))
 }
 
 // serveCommit serves .../commits/{id}.
@@ -170,11 +169,9 @@ func (f *Server) commitAnswer(w http.ResponseWriter, r *http.Request, rev string
 
 // serverError writes an error the way the Data Center REST API does.
 func serverError(w http.ResponseWriter, code int, msg, exception string) {
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	w.WriteHeader(code)
 	e := map[string]any{"context": nil, "message": msg}
 	if exception != "" {
 		e["exceptionName"] = exception
 	}
-	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []any{e}})
+	fakehost.WriteJSON(w, code, "application/json;charset=UTF-8", map[string]any{"errors": []any{e}})
 }
