@@ -3,9 +3,11 @@ package gitsource
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -56,10 +58,11 @@ func testArchive(t testing.TB, entries map[string]string) []byte {
 }
 
 type relayFixture struct {
-	relay  *Relay
-	faults *faultserver.Server
-	dir    string
-	ev     provider.Event
+	relay      *Relay
+	faults     *faultserver.Server
+	archiveURL string
+	dir        string
+	ev         provider.Event
 }
 
 // newRelayFixture serves archive behind a fault injector and relays into a
@@ -89,9 +92,10 @@ func newRelayFixture(t *testing.T, archive []byte) *relayFixture {
 			Sink:      fileSink,
 			Fetch:     fetch.Options{RetryMax: 3, RetryWaitMin: time.Millisecond, RetryWaitMax: 2 * time.Second, IdleTimeout: 300 * time.Millisecond},
 		},
-		faults: faults,
-		dir:    dir,
-		ev:     ev,
+		faults:     faults,
+		archiveURL: srv.URL,
+		dir:        dir,
+		ev:         ev,
 	}
 }
 
@@ -315,4 +319,190 @@ func randomBytes(n int) []byte {
 		b[i] = byte(x)
 	}
 	return b
+}
+
+// allowHost is testHost with hosts the archive may be redirected to.
+type allowHost struct {
+	testHost
+	hosts []string
+}
+
+func (p allowHost) Archive(ctx context.Context, ev provider.Event) (*provider.ArchiveRequest, error) {
+	ar, err := p.testHost.Archive(ctx, ev)
+	if ar != nil {
+		ar.RedirectHosts = p.hosts
+	}
+	return ar, err
+}
+
+// TestRelayRedirects: the download follows redirects to the archive's own
+// host and the hosts its provider names, and to nothing else, however the
+// location is dressed up.
+func TestRelayRedirects(t *testing.T) {
+	archive := testArchive(t, nil)
+	mirror := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.ServeContent(w, r, "a.zip", time.Time{}, bytes.NewReader(archive))
+	}))
+	t.Cleanup(mirror.Close)
+	allowed := strings.TrimPrefix(mirror.URL, "http://")
+	_, mirrorPort, _ := strings.Cut(allowed, ":")
+	tests := []struct {
+		name     string
+		location func(self string) string
+		n        int // redirects armed; -1 for every request
+		wantErr  bool
+	}{
+		{"same host", func(self string) string { return self + "/elsewhere/a.zip" }, 1, false},
+		{"allowed host", func(string) string { return mirror.URL + "/a.zip" }, 1, false},
+		{"relative location", func(string) string { return "/relative/a.zip" }, 1, false},
+		{"host not allowed", func(string) string { return "http://198.51.100.7/x.zip" }, 1, true},
+		{"allowed host as user info", func(string) string { return "http://" + allowed + "@198.51.100.7/x.zip" }, 1, true},
+		{"allowed address as a prefix", func(string) string { return "http://127.0.0.10:" + mirrorPort + "/x.zip" }, 1, true},
+		{"allowed host, other port", func(string) string { return "http://127.0.0.1:1/x.zip" }, 1, true},
+		{"file scheme", func(string) string { return "file:///etc/passwd" }, 1, true},
+		{"ftp scheme", func(string) string { return "ftp://" + allowed + "/x.zip" }, 1, true},
+		{"redirect loop", func(self string) string { return self + "/loop.zip" }, -1, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newRelayFixture(t, archive)
+			reg, err := provider.NewRegistry(allowHost{testHost: testHost{archiveURL: f.archiveURL}, hosts: []string{allowed}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.relay.Providers = reg
+			f.faults.Redirect(tt.n, tt.location(f.archiveURL))
+			res, err := f.relay.Relay(context.Background(), f.ev)
+			if !tt.wantErr {
+				if err != nil {
+					t.Fatalf("Relay: %v", err)
+				}
+				checkStored(t, f.dir, res.Key, f.ev)
+				return
+			}
+			if err == nil {
+				t.Fatal("Relay followed a redirect it must refuse")
+			}
+			if code := provider.StatusCode(err); code != http.StatusBadGateway {
+				t.Errorf("StatusCode = %d, want 502: %v", code, err)
+			}
+			if !strings.Contains(err.Error(), "redirect") {
+				t.Errorf("error does not say the redirect was refused: %v", err)
+			}
+			checkNothingWritten(t, f.dir)
+		})
+	}
+}
+
+// bombArchive returns a zip of n entries of size zero bytes each under the
+// top-level folder: tiny once compressed, large once extracted.
+func bombArchive(t testing.TB, n int, size int) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	zeros := make([]byte, size)
+	for i := range n {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: fmt.Sprintf("octo-hello-0123456/f%04d", i), Method: zip.Deflate})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(zeros)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// declaredBomb returns a zip of five entries that claim 3.9 GiB each once
+// extracted, 19.5 GiB in all, over the default limit of 16 GiB.
+func declaredBomb(t testing.TB) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	var deflated bytes.Buffer
+	fw, _ := flate.NewWriter(&deflated, flate.BestCompression)
+	fw.Write(make([]byte, 1<<20))
+	fw.Close()
+	for i := range 5 {
+		w, err := zw.CreateRaw(&zip.FileHeader{
+			Name: fmt.Sprintf("octo-hello-0123456/bomb%d", i), Method: zip.Deflate,
+			CompressedSize64: uint64(deflated.Len()), UncompressedSize64: 3900 << 20,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(deflated.Bytes())
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestRelayLimits: archives over a limit, bomb-like archives and unsafe
+// names are refused through the relay with a clear, non-retried failure
+// (502) and nothing stored.
+func TestRelayLimits(t *testing.T) {
+	tests := []struct {
+		name    string
+		archive []byte
+		set     func(*Relay)
+		want    string
+	}{
+		{"archive over MaxArchiveSize", testArchive(t, nil), func(r *Relay) { r.MaxArchiveSize = 64 << 10 }, "limit"},
+		{"too many entries", bombArchive(t, 300, 10), func(r *Relay) { r.Archive.MaxEntries = 100 }, "limit"},
+		{"too large once extracted", bombArchive(t, 200, 1<<20), func(r *Relay) { r.Archive.MaxUncompressed = 64 << 20 }, "limit"},
+		{"declared 19.5 GiB, default limits", declaredBomb(t), func(*Relay) {}, "limit"},
+		{"parent traversal", testArchive(t, map[string]string{"octo-hello-0123456/a/../../../x": "x"}), func(*Relay) {}, "unsafe"},
+		{"absolute name", testArchive(t, map[string]string{"/etc/cron.d/x": "x"}), func(*Relay) {}, ""},
+		{"backslashes", testArchive(t, map[string]string{`octo-hello-0123456\..\..\x`: "x"}), func(*Relay) {}, ""},
+		{"outside the top-level folder", testArchive(t, map[string]string{"other/x": "x"}), func(*Relay) {}, "outside"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newRelayFixture(t, tt.archive)
+			tt.set(f.relay)
+			_, err := f.relay.Relay(context.Background(), f.ev)
+			if err == nil {
+				t.Fatal("Relay stored an archive over a limit")
+			}
+			if code := provider.StatusCode(err); code != http.StatusBadGateway {
+				t.Errorf("StatusCode = %d, want 502: %v", code, err)
+			}
+			if !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "refused") {
+				t.Errorf("error %q does not say the archive was refused (%q)", err, tt.want)
+			}
+			if n := f.faults.Requests(); n != 1 {
+				t.Errorf("%d downloads, want 1: a refused archive is not fetched again", n)
+			}
+			checkNothingWritten(t, f.dir)
+		})
+	}
+}
+
+// TestRelayDeadline: the whole relay of one event is bounded, whatever the
+// server does: stall its body, or never answer.
+func TestRelayDeadline(t *testing.T) {
+	for name, arm := range map[string]func(*faultserver.Server){
+		"stalled body":   func(s *faultserver.Server) { s.StallAfter(-1, 1000, 10*time.Second) },
+		"headers never":  func(s *faultserver.Server) { s.Delay(-1, 10*time.Second) },
+		"slow and retry": func(s *faultserver.Server) { s.Fail(-1, 503) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newRelayFixture(t, testArchive(t, nil))
+			f.relay.Fetch.IdleTimeout = time.Minute
+			f.relay.Fetch.RetryMax = 1000
+			f.relay.Fetch.Deadline = 300 * time.Millisecond
+			arm(f.faults)
+			_, err := f.relay.Relay(context.Background(), f.ev)
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("Relay = %v, want a deadline error", err)
+			}
+			if code := provider.StatusCode(err); code != http.StatusBadGateway {
+				t.Errorf("StatusCode = %d, want 502", code)
+			}
+			checkNothingWritten(t, f.dir)
+		})
+	}
 }
