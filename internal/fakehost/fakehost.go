@@ -1,8 +1,11 @@
-// Package fakehost is the HTTP plumbing the fake providers
-// (internal/fakegithub, fakegitlab, fakegitee, fakebitbucket) share:
-// loopback servers that stop with the test, request recording, archive
-// and JSON answers, expiring signed links, and the random ids deliveries
-// carry. What a provider does its own way stays in its fake.
+// Package fakehost is the plumbing the fake providers
+// (internal/fakegithub, fakegitlab, fakegitee, fakebitbucket) share on
+// top of internal/fakegit: a Forge of repositories that takes a test's
+// commits, tags and generated archives, loopback servers that stop with
+// the test, request recording, archive and JSON answers, expiring signed
+// links, and the random ids deliveries carry. What a provider does its
+// own way (URL forms, folder names, authentication, JSON shapes) stays in
+// its fake.
 package fakehost
 
 import (
