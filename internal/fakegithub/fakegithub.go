@@ -32,12 +32,10 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -93,10 +91,9 @@ type Server struct {
 	api      *httptest.Server
 	codeload *httptest.Server
 	mux      *http.ServeMux
-	dir      string
 	token    string
 	links    *fakehost.Links
-	clock    *fakegit.Clock
+	forge    *fakehost.Forge
 	requests fakehost.Recorder[Request]
 
 	mu    sync.Mutex
@@ -115,10 +112,11 @@ func New(tb T) *Server {
 	tb.Helper()
 	s := &Server{
 		tb:    tb,
-		dir:   tb.TempDir(),
 		token: "ghp_" + fakehost.RandomHex(18),
 		links: fakehost.NewLinks(),
-		clock: fakegit.NewClock(epoch, time.Minute),
+		forge: fakehost.NewForge(tb, fakehost.ForgeOptions{
+			Name: "fakegithub", Branch: "main", Author: author, Committer: committer, Epoch: epoch, Key: key,
+		}),
 		repos: make(map[string]*repo),
 	}
 	s.mux = s.apiMux()
@@ -174,10 +172,7 @@ func (s *Server) record(server string, next http.Handler) http.Handler {
 // AddRepo creates an empty repository.
 func (s *Server) AddRepo(owner, name string, private bool) {
 	s.tb.Helper()
-	g, err := fakegit.Init(filepath.Join(s.dir, owner, name+".git"), "main")
-	if err != nil {
-		s.tb.Fatalf("fakegithub: %v", err)
-	}
+	g := s.forge.AddRepo(owner, name)
 	sum := sha256.Sum256([]byte(strings.ToLower(owner + "/" + name)))
 	id := int64(sum[0])<<16 | int64(sum[1])<<8 | int64(sum[2]) + 100000000
 	s.mu.Lock()
@@ -190,14 +185,7 @@ func (s *Server) AddRepo(owner, name string, private bool) {
 // its id. The branch is created when it does not exist.
 func (s *Server) Commit(owner, name, branch string, files map[string]File) string {
 	s.tb.Helper()
-	r := s.mustRepo(owner, name)
-	n, when := s.clock.Tick()
-	message := fmt.Sprintf("Update %s (%d)\n\nChange %d of the test repository.", branch, n, n)
-	c, err := r.git.Commit(branch, message, at(author, when), at(committer, when), files)
-	if err != nil {
-		s.tb.Fatalf("fakegithub: commit to %s/%s %s: %v", owner, name, branch, err)
-	}
-	return c.SHA
+	return s.forge.Commit(owner, name, branch, "", files)
 }
 
 // Tag points tag at the commit sha and returns the object the tag ref
@@ -205,21 +193,7 @@ func (s *Server) Commit(owner, name, branch string, files map[string]File) strin
 // annotated one.
 func (s *Server) Tag(owner, name, tag, sha string, annotated bool) string {
 	s.tb.Helper()
-	r := s.mustRepo(owner, name)
-	if _, ok := r.git.LookupCommit(sha); !ok {
-		s.tb.Fatalf("fakegithub: %s/%s has no commit %s", owner, name, sha)
-	}
-	var message string
-	var tagger fakegit.Signature
-	if annotated {
-		_, when := s.clock.Tick()
-		message, tagger = "Release "+tag+"\n", at(author, when)
-	}
-	obj, err := r.git.Tag(tag, sha, message, tagger)
-	if err != nil {
-		s.tb.Fatalf("fakegithub: %v", err)
-	}
-	return obj
+	return s.forge.Tag(owner, name, tag, sha, annotated)
 }
 
 // AddArchive serves the archive of commit sha from open, which must return
@@ -228,33 +202,23 @@ func (s *Server) Tag(owner, name, tag, sha string, annotated bool) string {
 // too, so that it resolves.
 func (s *Server) AddArchive(owner, name, sha string, size int64, open func() (io.ReadCloser, error)) {
 	s.tb.Helper()
-	r := s.mustRepo(owner, name)
-	r.git.AddArchive(sha, fakegit.Archive{Size: size, Open: open})
-	if _, ok := r.git.LookupCommit(sha); !ok {
-		_, when := s.clock.Tick()
-		r.git.AddCommit(fakegit.Commit{SHA: sha, Tree: sha, Message: "Generated archive\n", Author: at(author, when), Committer: at(committer, when)})
-	}
+	s.forge.AddArchive(owner, name, sha, size, open)
 }
 
 // Head returns the commit branch points to, or "".
 func (s *Server) Head(owner, name, branch string) string {
 	s.tb.Helper()
-	return s.mustRepo(owner, name).git.Head(branch)
+	return s.forge.MustRepo(owner, name).Head(branch)
 }
 
 // Zip returns the archive the API's zipball of commit sha leads to, for
 // comparison.
 func (s *Server) Zip(owner, name, sha string) ([]byte, error) {
-	r := s.repo(owner, name)
-	if r == nil {
-		return nil, fmt.Errorf("fakegithub: no repository %s/%s", owner, name)
+	top := owner + "-" + name
+	if r := s.repo(owner, name); r != nil {
+		top = r.owner + "-" + r.name // as the repository was named
 	}
-	rc, _, err := r.git.OpenArchive(sha, r.owner+"-"+r.name+"-"+sha[:min(7, len(sha))]+"/")
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	return io.ReadAll(rc)
+	return s.forge.Zip(owner, name, sha, top+"-"+sha[:min(7, len(sha))]+"/")
 }
 
 // repo returns the repository owner/name, or nil.
@@ -264,23 +228,7 @@ func (s *Server) repo(owner, name string) *repo {
 	return s.repos[key(owner, name)]
 }
 
-// mustRepo returns the repository owner/name or fails the test.
-func (s *Server) mustRepo(owner, name string) *repo {
-	s.tb.Helper()
-	r := s.repo(owner, name)
-	if r == nil {
-		s.tb.Fatalf("fakegithub: no repository %s/%s: call AddRepo first", owner, name)
-	}
-	return r
-}
-
 func key(owner, name string) string { return strings.ToLower(owner + "/" + name) }
-
-// at returns sig at time when.
-func at(sig fakegit.Signature, when time.Time) fakegit.Signature {
-	sig.When = when
-	return sig
-}
 
 // lookup returns the repository a request names, or writes the answer
 // GitHub gives when the request may not see it.
