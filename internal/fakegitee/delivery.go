@@ -428,16 +428,16 @@ func MergeRequest(a Auth, owner, name string) (http.Header, []byte) {
 // repository: the head commit's id, message and files.
 func (s *Server) PushDelivery(a Auth, owner, name, ref string) (http.Header, []byte) {
 	s.tb.Helper()
-	r := s.mustRepo(owner, name)
+	g := s.forge.MustRepo(owner, name)
 	var after, head string
 	if branch, ok := strings.CutPrefix(ref, "refs/heads/"); ok {
-		after = r.git.Head(branch)
+		after = g.Head(branch)
 		head = after
 	} else if tag, ok := strings.CutPrefix(ref, "refs/tags/"); ok {
-		after, _ = r.git.TagRef(tag)
-		head = r.git.Peel(after)
+		after, _ = g.TagRef(tag)
+		head = g.Peel(after)
 	}
-	c, found := r.git.LookupCommit(head)
+	c, found := g.LookupCommit(head)
 	if !found {
 		s.tb.Fatalf("fakegitee: %s/%s has no ref %s", owner, name, ref)
 	}
@@ -449,7 +449,7 @@ func (s *Server) PushDelivery(a Auth, owner, name, ref string) (http.Header, []b
 		Owner: owner, Name: name, Ref: ref, Before: before, After: after, HeadCommit: head,
 		Message: c.Message, Author: c.Author.Name, AuthorEmail: c.Author.Email, Timestamp: c.Author.When,
 		Commits: []CommitSpec{{ID: head, Message: c.Message, Modified: c.Files}},
-		Private: r.private,
+		Private: s.repo(owner, name).private,
 	})
 }
 

@@ -24,12 +24,10 @@
 package fakegitee
 
 import (
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -86,10 +84,9 @@ type Server struct {
 	api      *httptest.Server
 	download *httptest.Server
 	mux      *http.ServeMux
-	dir      string
 	token    string
 	links    *fakehost.Links
-	clock    *fakegit.Clock
+	forge    *fakehost.Forge
 	requests fakehost.Recorder[Request]
 
 	mu       sync.Mutex
@@ -108,10 +105,11 @@ func New(tb testing.TB) *Server {
 	tb.Helper()
 	s := &Server{
 		tb:    tb,
-		dir:   tb.TempDir(),
 		token: fakehost.RandomHex(16),
 		links: fakehost.NewLinks(),
-		clock: fakegit.NewClock(epoch, time.Minute),
+		forge: fakehost.NewForge(tb, fakehost.ForgeOptions{
+			Name: "fakegitee", Branch: "master", Author: author, Committer: committer, Epoch: epoch, Zone: cst,
+		}),
 		repos: make(map[string]*repo),
 	}
 	s.mux = s.apiMux()
@@ -166,10 +164,7 @@ func (s *Server) record(server string, next http.Handler) http.Handler {
 // AddRepo creates an empty repository whose URL path is owner/name.
 func (s *Server) AddRepo(owner, name string, private bool) {
 	s.tb.Helper()
-	g, err := fakegit.Init(filepath.Join(s.dir, owner, name+".git"), "master")
-	if err != nil {
-		s.tb.Fatalf("fakegitee: %v", err)
-	}
+	g := s.forge.AddRepo(owner, name)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.repos[owner+"/"+name] = &repo{owner: owner, name: name, private: private, git: g}
@@ -181,16 +176,7 @@ func (s *Server) AddRepo(owner, name string, private bool) {
 // empty message gets a default one.
 func (s *Server) Commit(owner, name, branch, message string, files map[string]File) string {
 	s.tb.Helper()
-	r := s.mustRepo(owner, name)
-	n, when := s.clock.Tick()
-	if message == "" {
-		message = fmt.Sprintf("Update %s (%d)\n\nChange %d of the test repository.", branch, n, n)
-	}
-	c, err := r.git.Commit(branch, message, at(author, when), at(committer, when), files)
-	if err != nil {
-		s.tb.Fatalf("fakegitee: commit to %s/%s %s: %v", owner, name, branch, err)
-	}
-	return c.SHA
+	return s.forge.Commit(owner, name, branch, message, files)
 }
 
 // Tag points tag at the commit sha and returns the object the tag ref
@@ -198,21 +184,7 @@ func (s *Server) Commit(owner, name, branch, message string, files map[string]Fi
 // annotated one.
 func (s *Server) Tag(owner, name, tag, sha string, annotated bool) string {
 	s.tb.Helper()
-	r := s.mustRepo(owner, name)
-	if _, ok := r.git.LookupCommit(sha); !ok {
-		s.tb.Fatalf("fakegitee: %s/%s has no commit %s", owner, name, sha)
-	}
-	var message string
-	var tagger fakegit.Signature
-	if annotated {
-		_, when := s.clock.Tick()
-		message, tagger = "Release "+tag+"\n", at(author, when)
-	}
-	obj, err := r.git.Tag(tag, sha, message, tagger)
-	if err != nil {
-		s.tb.Fatalf("fakegitee: %v", err)
-	}
-	return obj
+	return s.forge.Tag(owner, name, tag, sha, annotated)
 }
 
 // AddArchive serves the archive of commit sha from open, which must return
@@ -221,33 +193,19 @@ func (s *Server) Tag(owner, name, tag, sha string, annotated bool) string {
 // too, so that it resolves.
 func (s *Server) AddArchive(owner, name, sha string, size int64, open func() (io.ReadCloser, error)) {
 	s.tb.Helper()
-	r := s.mustRepo(owner, name)
-	r.git.AddArchive(sha, fakegit.Archive{Size: size, Open: open})
-	if _, ok := r.git.LookupCommit(sha); !ok {
-		_, when := s.clock.Tick()
-		r.git.AddCommit(fakegit.Commit{SHA: sha, Message: "Generated archive\n", Author: at(author, when), Committer: at(committer, when)})
-	}
+	s.forge.AddArchive(owner, name, sha, size, open)
 }
 
 // Head returns the commit branch points to, or "".
 func (s *Server) Head(owner, name, branch string) string {
 	s.tb.Helper()
-	return s.mustRepo(owner, name).git.Head(branch)
+	return s.forge.MustRepo(owner, name).Head(branch)
 }
 
 // Zip returns the archive the zipball serves for ref=sha, for
 // comparison.
 func (s *Server) Zip(owner, name, sha string) ([]byte, error) {
-	r := s.repo(owner, name)
-	if r == nil {
-		return nil, fmt.Errorf("fakegitee: no repository %s/%s", owner, name)
-	}
-	rc, _, err := r.git.OpenArchive(sha, prefix(r, sha)+"/")
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	return io.ReadAll(rc)
+	return s.forge.Zip(owner, name, sha, prefix(name, sha)+"/")
 }
 
 // repo returns the repository owner/name, or nil.
@@ -255,22 +213,6 @@ func (s *Server) repo(owner, name string) *repo {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.repos[owner+"/"+name]
-}
-
-// mustRepo returns the repository owner/name or fails the test.
-func (s *Server) mustRepo(owner, name string) *repo {
-	s.tb.Helper()
-	r := s.repo(owner, name)
-	if r == nil {
-		s.tb.Fatalf("fakegitee: no repository %s/%s: call AddRepo first", owner, name)
-	}
-	return r
-}
-
-// at returns sig at time when, in Gitee's zone: git records +0800.
-func at(sig fakegit.Signature, when time.Time) fakegit.Signature {
-	sig.When = when.In(cst)
-	return sig
 }
 
 // signLink returns the query of a download link.

@@ -85,7 +85,7 @@ func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request) {
 
 // serveArchive writes the zip of sha, named as Gitee names it after ref.
 func (s *Server) serveArchive(w http.ResponseWriter, r *http.Request, rp *repo, ref, sha string) {
-	top := prefix(rp, ref)
+	top := prefix(rp.name, ref)
 	rc, size, err := rp.git.OpenArchive(sha, top+"/")
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -98,8 +98,8 @@ func (s *Server) serveArchive(w http.ResponseWriter, r *http.Request, rp *repo, 
 
 // prefix is the archive's top-level folder, without its slash:
 // {repo}-{ref}, with the slashes of a branch name made dashes.
-func prefix(rp *repo, ref string) string {
-	return rp.name + "-" + strings.ReplaceAll(ref, "/", "-")
+func prefix(name, ref string) string {
+	return name + "-" + strings.ReplaceAll(ref, "/", "-")
 }
 
 func (s *Server) branch(w http.ResponseWriter, r *http.Request) {
