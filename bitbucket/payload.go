@@ -1,8 +1,9 @@
 package bitbucket
 
-// The payload structs hold only the fields gitsource reads; encoding/json
-// skips the rest. Field names follow Bitbucket's event payload and REST API
-// documentation.
+// The payload structs hold only the fields gitsource reads; the decoder
+// (payload.Unmarshal) skips the rest without allocating it: links,
+// rendered summaries, parents and the commits of each change. Field names
+// follow Bitbucket's event payload and REST API documentation.
 
 // cloudPush is the body of a Cloud repo:push event.
 type cloudPush struct {
@@ -16,15 +17,20 @@ type cloudPushChanges struct {
 }
 
 // cloudChange is one ref update. New is null when the ref was deleted, Old
-// when it was created. Commits lists at most 5 commits; Truncated reports
-// that there were more.
+// when it was created.
 type cloudChange struct {
-	New       *cloudRef `json:"new"`
-	Old       *cloudRef `json:"old"`
-	Created   bool      `json:"created"`
-	Closed    bool      `json:"closed"`
-	Forced    bool      `json:"forced"`
-	Truncated bool      `json:"truncated"`
+	New     *cloudRef    `json:"new"`
+	Old     *cloudOldRef `json:"old"`
+	Created bool         `json:"created"`
+	Closed  bool         `json:"closed"`
+	Forced  bool         `json:"forced"`
+}
+
+// cloudOldRef is the state a change replaced: only its commit id is read.
+type cloudOldRef struct {
+	Target *struct {
+		Hash string `json:"hash"`
+	} `json:"target"`
 }
 
 // cloudRef is a branch or tag, in a payload or an API answer
@@ -55,17 +61,14 @@ type cloudAuthor struct {
 }
 
 // cloudRepository is a Cloud repository. FullName is "workspace/slug";
-// Name is a display name that may differ from the slug.
+// its name, a display name that may differ from the slug, is not read.
 type cloudRepository struct {
 	FullName string `json:"full_name"`
-	Name     string `json:"name"`
-	UUID     string `json:"uuid"`
 }
 
 // serverPush is the body of a Data Center repo:refs_changed event. Recent
 // releases add the pushed commits (at most 5, newest first) and toCommit.
 type serverPush struct {
-	EventKey   string            `json:"eventKey"`
 	Date       string            `json:"date"`
 	Repository *serverRepository `json:"repository"`
 	Changes    *[]serverChange   `json:"changes"`
@@ -73,11 +76,11 @@ type serverPush struct {
 	ToCommit   *serverCommit     `json:"toCommit"`
 }
 
-// serverRepository is a Data Center repository: its slug names it in URLs,
-// name is for display. Personal repositories have the project key ~user.
+// serverRepository is a Data Center repository: its slug names it in URLs
+// (its name, for display, is not read). Personal repositories have the
+// project key ~user.
 type serverRepository struct {
 	Slug    string `json:"slug"`
-	Name    string `json:"name"`
 	Project struct {
 		Key string `json:"key"`
 	} `json:"project"`
@@ -92,18 +95,16 @@ type serverChange struct {
 	Type     string    `json:"type"` // ADD, UPDATE or DELETE
 }
 
-// serverRef is a ref: id is the full name, displayId the short one.
+// serverRef is a ref: id is the full name.
 type serverRef struct {
-	ID        string `json:"id"`
-	DisplayID string `json:"displayId"`
-	Type      string `json:"type"` // BRANCH or TAG
+	ID   string `json:"id"`
+	Type string `json:"type"` // BRANCH or TAG
 }
 
 // serverCommit is a commit, in a payload or an API answer
 // (GET .../commits/{id}). Timestamps are unix milliseconds.
 type serverCommit struct {
 	ID              string     `json:"id"`
-	DisplayID       string     `json:"displayId"`
 	Message         string     `json:"message"`
 	Author          serverUser `json:"author"`
 	AuthorTimestamp int64      `json:"authorTimestamp"`

@@ -1,15 +1,105 @@
 package payload
 
-import "slices"
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/go-json-experiment/json/jsontext"
+)
 
 // Files are the file lists of a commit in a push payload, under the
 // names GitHub, GitLab and Gitee give them. A list the payload does not
-// send decodes to nil, an empty one to an empty slice. Embed Files in a
-// provider's commit type to decode them with the commit.
+// send, or sends as null, decodes to nil, an empty one to an empty slice.
+// Embed Files in a provider's commit type to decode them with the commit.
 type Files struct {
-	Added    []string `json:"added"`
-	Modified []string `json:"modified"`
-	Removed  []string `json:"removed"`
+	Added    Paths `json:"added"`
+	Modified Paths `json:"modified"`
+	Removed  Paths `json:"removed"`
+}
+
+// Paths is a list of file paths. It decodes from a JSON array of strings
+// like a []string, with two allocations per list instead of one per path:
+// the paths of a list are substrings of one string. A big push lists tens
+// of thousands of paths.
+type Paths []string
+
+// scratch holds the unquoted bytes and the ends of the paths of one list
+// while it is decoded.
+type scratch struct {
+	buf  []byte
+	ends []int
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// UnmarshalJSONFrom implements json.UnmarshalerFrom.
+func (p *Paths) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	switch k := dec.PeekKind(); k {
+	case 'n':
+		*p = nil
+		_, err := dec.ReadToken()
+		return err
+	case '[':
+	case 0: // a syntax error: let reading report it
+		_, err := dec.ReadToken()
+		return err
+	default:
+		if err := dec.SkipValue(); err != nil {
+			return err
+		}
+		return fmt.Errorf("file list is a JSON %v, not an array", k)
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return err
+	}
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	sc.buf, sc.ends = sc.buf[:0], sc.ends[:0]
+	for {
+		switch k := dec.PeekKind(); k {
+		case ']':
+			if _, err := dec.ReadToken(); err != nil {
+				return err
+			}
+			all := string(sc.buf)
+			out := make(Paths, len(sc.ends))
+			start := 0
+			for i, end := range sc.ends {
+				out[i] = all[start:end]
+				start = end
+			}
+			*p = out
+			return nil
+		case '"':
+			v, err := dec.ReadValue()
+			if err != nil {
+				return err
+			}
+			// The decoder has checked the string and allows invalid
+			// UTF-8, which AppendUnquote replaces with U+FFFD as the
+			// decoder would, and reports: the one error to tolerate.
+			sc.buf, err = jsontext.AppendUnquote(sc.buf, v)
+			if err != nil && utf8.Valid(v) {
+				return err
+			}
+			sc.ends = append(sc.ends, len(sc.buf))
+		case 'n': // null decodes to "", as into a []string
+			if _, err := dec.ReadToken(); err != nil {
+				return err
+			}
+			sc.ends = append(sc.ends, len(sc.buf))
+		case 0:
+			_, err := dec.ReadToken()
+			return err
+		default:
+			if err := dec.SkipValue(); err != nil {
+				return err
+			}
+			return fmt.Errorf("file list holds a JSON %v, not a string", k)
+		}
+	}
 }
 
 // FileLists returns f. It lets ChangedFiles read the lists of any commit

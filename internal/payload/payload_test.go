@@ -153,3 +153,80 @@ func TestFilesDecodeAndSent(t *testing.T) {
 		t.Errorf("ChangedFiles = %q", got)
 	}
 }
+
+// TestPathsDecodeLikeStrings: a Paths decodes every list exactly as a
+// []string would, or fails where it would.
+func TestPathsDecodeLikeStrings(t *testing.T) {
+	for _, in := range []string{
+		`["a.go","dir/b.go",""]`,
+		`[]`,
+		`null`,
+		`["caf\u00e9","tab\there","quote\"s","\ud83d\ude00"]`,
+		"[\"caf\xe9\",\"ok\"]",
+		`["a",1]`,
+		`["a",null]`,
+		`"a"`,
+		`{"a":"b"}`,
+		`["a"`,
+		`["a",]`,
+	} {
+		var want []string
+		wantErr := payload.Unmarshal([]byte(in), &want)
+		var got payload.Paths
+		gotErr := payload.Unmarshal([]byte(in), &got)
+		if (gotErr == nil) != (wantErr == nil) {
+			t.Errorf("%s: Paths error %v, []string error %v", in, gotErr, wantErr)
+			continue
+		}
+		if gotErr == nil && (!slices.Equal(got, want) || (got == nil) != (want == nil)) {
+			t.Errorf("%s: Paths = %q, []string = %q", in, got, want)
+		}
+	}
+}
+
+// TestPathsInObjects: lists decode within objects and arrays, and
+// a failing list fails the whole document.
+func TestPathsInObjects(t *testing.T) {
+	var cs []payload.Files
+	in := `[{"added":["a","b"],"removed":["c"]},{"modified":["d"],"added":null}]`
+	if err := payload.Unmarshal([]byte(in), &cs); err != nil {
+		t.Fatal(err)
+	}
+	if got := payload.ChangedFiles(cs); !slices.Equal(got, []string{"a", "b", "c", "d"}) {
+		t.Fatalf("ChangedFiles = %q", got)
+	}
+	if err := payload.Unmarshal([]byte(`[{"added":["a",{}]}]`), &cs); err == nil {
+		t.Fatal("a list holding an object decoded")
+	}
+}
+
+func BenchmarkPaths(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("[")
+	for i := range 5000 {
+		if i > 0 {
+			sb.WriteString(",")
+		}
+		sb.WriteString(`"src/module/package/file` + strings.Repeat("x", i%7) + `.go"`)
+	}
+	sb.WriteString("]")
+	in := []byte(sb.String())
+	b.Run("Paths", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var p payload.Paths
+			if err := payload.Unmarshal(in, &p); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("strings", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var p []string
+			if err := payload.Unmarshal(in, &p); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
