@@ -1,6 +1,7 @@
 package payload
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"sync"
@@ -77,11 +78,15 @@ func (p *Paths) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 			if err != nil {
 				return err
 			}
-			// The decoder has checked the string and allows invalid
-			// UTF-8, which AppendUnquote replaces with U+FFFD as the
-			// decoder would, and reports: the one error to tolerate.
-			sc.buf, err = jsontext.AppendUnquote(sc.buf, v)
-			if err != nil && utf8.Valid(v) {
+			// The decoder has checked the string's syntax. Most paths
+			// have no escapes and are valid UTF-8: their bytes are
+			// the path. Otherwise AppendUnquote decodes the escapes
+			// and replaces invalid UTF-8 with U+FFFD as the decoder
+			// does, reporting it: the one error to tolerate, since
+			// the decoder allows invalid UTF-8.
+			if raw := v[1 : len(v)-1]; bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+				sc.buf = append(sc.buf, raw...)
+			} else if sc.buf, err = jsontext.AppendUnquote(sc.buf, v); err != nil && utf8.Valid(v) {
 				return err
 			}
 			sc.ends = append(sc.ends, len(sc.buf))
