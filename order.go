@@ -18,16 +18,10 @@ const (
 	MetaCommitTime = "gitsource-commit-time"
 )
 
-// Outcomes of a delivery that wrote nothing, wrapped in the provider.ErrIgnored
-// errors Relay.Dispatch returns; check them with errors.Is.
-var (
-	// ErrStale: the key holds the archive of a newer push; writing this
-	// one would roll the pipeline back.
-	ErrStale = errors.New("stale: the key already holds a newer commit")
-	// ErrDuplicate: the key already holds this commit's archive (a
-	// redelivery, or a second event for the same commit).
-	ErrDuplicate = errors.New("duplicate: the key already holds this commit")
-)
+// ErrStale is wrapped in the provider.ErrIgnored error Relay.Dispatch
+// returns for a push older than the one its key holds: writing it would
+// roll the pipeline back. Check it with errors.Is.
+var ErrStale = errors.New("stale: the key already holds a newer commit")
 
 // verdict is what a delivery should do to the object its key holds.
 type verdict int

@@ -303,8 +303,8 @@ func TestRelayIdempotent(t *testing.T) {
 	other := ev
 	other.Delivery = "another-delivery"
 	other.PushedAt = other.PushedAt.Add(time.Minute)
-	if _, err := env.relay.Dispatch(ctx, []provider.Event{other}); !errors.Is(err, ErrDuplicate) || provider.StatusCode(err) != http.StatusOK {
-		t.Errorf("same commit, other delivery: Dispatch error = %v, want ErrDuplicate answered 200", err)
+	if res, err := env.relay.Dispatch(ctx, []provider.Event{other}); err != nil || len(res) != 1 || res[0].VersionID != first.VersionID {
+		t.Errorf("same commit, other delivery: Dispatch = %+v, %v; want the first version %s", res, err, first.VersionID)
 	}
 	if n := env.faults.Requests(); n != downloads {
 		t.Errorf("duplicates downloaded the archive again (%d downloads, want %d)", n, downloads)
@@ -354,8 +354,9 @@ func TestRelayIdempotentThroughHandler(t *testing.T) {
 		}
 		answers = append(answers, a)
 	}
-	if answers[0].Status != "ok" || answers[1].Status != "ignored" || !strings.Contains(answers[1].Message, "duplicate") {
-		t.Errorf("answers = %+v", answers)
+	if answers[0].Status != "ok" || answers[1].Status != "ok" || len(answers[1].Results) != 1 ||
+		answers[1].Results[0].VersionID != answers[0].Results[0].VersionID {
+		t.Errorf("answers = %+v; want both ok with the first version", answers)
 	}
 	if n := env.store.versions(t, "octo/hello/main.zip"); n != 1 {
 		t.Errorf("%d versions, want 1", n)

@@ -64,10 +64,11 @@ const DefaultMaxArchiveSize = rezip.DefaultMaxArchive
 // changed the key under it.
 const maxConflicts = 10
 
-// Dispatch relays each event in turn and stops at the first failure. When
-// no event was written because every key already held the same or a newer
-// commit, the error is of kind provider.ErrIgnored (answered 200), wraps
-// ErrDuplicate or ErrStale, and says which.
+// Dispatch relays each event in turn and stops at the first failure. An
+// event whose key already holds its commit (a redelivery) succeeds with the
+// stored object's Result. When every event was stale, the error is of kind
+// provider.ErrIgnored (answered 200), wraps ErrStale and says which commit
+// the key holds; stale events beside written ones are only logged.
 func (r *Relay) Dispatch(ctx context.Context, evs []provider.Event) ([]Result, error) {
 	results := make([]Result, 0, len(evs))
 	var skipped []error
@@ -76,14 +77,11 @@ func (r *Relay) Dispatch(ctx context.Context, evs []provider.Event) ([]Result, e
 		if err != nil {
 			return results, err
 		}
-		switch v {
-		case replace:
-			results = append(results, res)
-		case duplicate:
-			skipped = append(skipped, fmt.Errorf("%w (%s holds %s)", ErrDuplicate, res.Key, ev.Commit.ShortSHA()))
-		case stale:
+		if v == stale {
 			skipped = append(skipped, fmt.Errorf("%w (%s holds %s, this push %s)", ErrStale, res.Key, shortSHA(res.Commit), ev.Commit.ShortSHA()))
+			continue
 		}
+		results = append(results, res)
 	}
 	if len(results) == 0 && len(skipped) > 0 {
 		return nil, &provider.Error{Kind: provider.ErrIgnored, Err: errors.Join(skipped...)}

@@ -204,7 +204,7 @@ func pushDelivery(shas [][]string, b, p int) loadDelivery {
 }
 
 // deliver posts d and returns the status and the answer's outcome, with
-// the reason for an ignored delivery ("ignored stale", "ignored duplicate").
+// the reason for an ignored delivery ("ignored stale").
 func deliver(c *http.Client, url string, d loadDelivery) (int, string, error) {
 	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(d.body))
 	if err != nil {
