@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"golang.org/x/oauth2"
 
@@ -32,9 +31,6 @@ const (
 // maxAPIResponse bounds the API answers Resolve reads: a ref or a commit is
 // a few KiB.
 const maxAPIResponse = 1 << 20
-
-// defaultTimeout bounds an API call when no HTTP client is given.
-const defaultTimeout = 30 * time.Second
 
 // hook checks the X-Hub-Signature of deliveries; both editions sign alike.
 type hook struct {

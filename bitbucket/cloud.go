@@ -104,10 +104,7 @@ func New(opts Options) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	client := opts.HTTPClient
-	if client == nil {
-		client = &http.Client{Timeout: defaultTimeout}
-	}
+	client := hostapi.HTTPClient(opts.HTTPClient)
 	cred, err := cloudCredential(opts, web, client)
 	if err != nil {
 		return nil, err
@@ -334,11 +331,7 @@ func (p *Provider) Archive(ctx context.Context, ev provider.Event) (*provider.Ar
 	if err != nil {
 		return nil, err
 	}
-	return &provider.ArchiveRequest{
-		Request:        req,
-		TopLevelFolder: true,
-		RedirectHosts:  append([]string(nil), p.redirectHosts...),
-	}, nil
+	return hostapi.Archive(req, true, p.redirectHosts), nil
 }
 
 // repoURL returns the API URL of a validated repository.

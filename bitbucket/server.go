@@ -82,10 +82,7 @@ func NewServer(opts ServerOptions) (*ServerProvider, error) {
 	if err != nil {
 		return nil, err
 	}
-	client := opts.HTTPClient
-	if client == nil {
-		client = &http.Client{Timeout: defaultTimeout}
-	}
+	client := hostapi.HTTPClient(opts.HTTPClient)
 	return &ServerProvider{
 		hook:          k,
 		base:          base,
@@ -290,11 +287,7 @@ func (p *ServerProvider) Archive(ctx context.Context, ev provider.Event) (*provi
 	if err != nil {
 		return nil, err
 	}
-	return &provider.ArchiveRequest{
-		Request:        req,
-		TopLevelFolder: false,
-		RedirectHosts:  append([]string(nil), p.redirectHosts...),
-	}, nil
+	return hostapi.Archive(req, false, p.redirectHosts), nil
 }
 
 // repoURL returns the REST URL of a validated repository.

@@ -30,11 +30,7 @@ func (p *Provider) Archive(ctx context.Context, ev provider.Event) (*provider.Ar
 	if err != nil {
 		return nil, err
 	}
-	return &provider.ArchiveRequest{
-		Request:        req,
-		TopLevelFolder: true,
-		RedirectHosts:  append([]string(nil), p.redirectHosts...),
-	}, nil
+	return hostapi.Archive(req, true, p.redirectHosts), nil
 }
 
 // repoPath returns /repos/{owner}/{repo} for a validated repository.

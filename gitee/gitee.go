@@ -44,9 +44,6 @@ const MaxClockSkew = time.Hour
 // characters (60 URL-encoded), and Gitee limits passwords far below this.
 const maxTokenLen = 1024
 
-// defaultTimeout bounds an API call when Options.HTTPClient is nil.
-const defaultTimeout = 30 * time.Second
-
 // Options configures a Provider.
 type Options struct {
 	// Secrets are the webhook secrets: the hook's password or its signing
@@ -119,10 +116,7 @@ func New(opts Options) (*Provider, error) {
 	if p.redirectHosts, err = hostapi.CheckHosts(Name, opts.ArchiveHosts); err != nil {
 		return nil, err
 	}
-	client := opts.HTTPClient
-	if client == nil {
-		client = &http.Client{Timeout: defaultTimeout}
-	}
+	client := hostapi.HTTPClient(opts.HTTPClient)
 	p.client = hostapi.Client{Name: Name, HTTP: client, MaxAnswer: maxAPIResponse, Refused: p.refused}
 	if p.now == nil {
 		p.now = time.Now

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
 	"golang.org/x/oauth2"
 
@@ -29,9 +28,6 @@ const (
 
 // apiVersion pins the REST API version the requests are written for.
 const apiVersion = "2022-11-28"
-
-// defaultTimeout bounds an API call when Options.HTTPClient is nil.
-const defaultTimeout = 30 * time.Second
 
 // Options configures a Provider.
 type Options struct {
@@ -75,7 +71,7 @@ type Provider struct {
 	allowSHA1     bool
 	base          string // API base URL without a trailing slash
 	token         oauth2.TokenSource
-	api           hostapi.Client
+	client        hostapi.Client
 	redirectHosts []string
 }
 
@@ -101,10 +97,7 @@ func New(opts Options) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	client := opts.HTTPClient
-	if client == nil {
-		client = &http.Client{Timeout: defaultTimeout}
-	}
+	client := hostapi.HTTPClient(opts.HTTPClient)
 	p := &Provider{
 		secrets:       append([]string(nil), opts.Secrets...),
 		allowSHA1:     opts.AllowSHA1,
@@ -112,7 +105,7 @@ func New(opts Options) (*Provider, error) {
 		token:         opts.Token,
 		redirectHosts: append(codeloadHosts(u.Host), hosts...),
 	}
-	p.api = hostapi.Client{Name: Name, HTTP: client, MaxAnswer: maxAPIResponse, Refused: p.refused}
+	p.client = hostapi.Client{Name: Name, HTTP: client, MaxAnswer: maxAPIResponse, Refused: p.refused}
 	return p, nil
 }
 

@@ -124,7 +124,7 @@ func (p *Provider) get(ctx context.Context, path string, v any) error {
 	if err != nil {
 		return err
 	}
-	return p.api.Get(req, "", v)
+	return p.client.Get(req, "", v)
 }
 
 // refused maps the API's refusals to error kinds: a missing or bad token

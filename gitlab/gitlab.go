@@ -42,9 +42,6 @@ const (
 	EventSystem  = "System Hook"
 )
 
-// defaultTimeout bounds an API call when Options.HTTPClient is nil.
-const defaultTimeout = 30 * time.Second
-
 // maxTokenLen bounds the secret token read from a delivery; GitLab allows
 // tokens of up to 255 characters.
 const maxTokenLen = 1024
@@ -158,10 +155,7 @@ func New(opts Options) (*Provider, error) {
 	if p.redirectHosts, err = hostapi.CheckHosts(Name, opts.ArchiveHosts); err != nil {
 		return nil, err
 	}
-	client := opts.HTTPClient
-	if client == nil {
-		client = &http.Client{Timeout: defaultTimeout}
-	}
+	client := hostapi.HTTPClient(opts.HTTPClient)
 	p.client = hostapi.Client{Name: Name, HTTP: client, MaxAnswer: maxAPIResponse, Message: apiMessage, Refused: p.refused}
 	if p.now == nil {
 		p.now = time.Now

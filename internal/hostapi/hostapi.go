@@ -13,8 +13,12 @@ package hostapi
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
+	"time"
+
+	"github.com/gitsource/gitsource/provider"
 )
 
 // ParseBaseURL checks a configured base URL: an absolute http or https URL
@@ -81,4 +85,29 @@ func EscapePath(p, sep string) string {
 		parts[i] = url.PathEscape(s)
 	}
 	return strings.Join(parts, sep)
+}
+
+// DefaultTimeout bounds an API call made with the client HTTPClient
+// returns when none is configured.
+const DefaultTimeout = 30 * time.Second
+
+// HTTPClient returns c, or when it is nil a client like
+// http.DefaultClient with a DefaultTimeout limit.
+func HTTPClient(c *http.Client) *http.Client {
+	if c != nil {
+		return c
+	}
+	return &http.Client{Timeout: DefaultTimeout}
+}
+
+// Archive returns the archive request of req, a GET built by the
+// provider: topLevelFolder tells whether every entry of the zip sits
+// under one folder to strip, and redirectHosts (copied) the hosts the
+// download may be redirected to besides req's own.
+func Archive(req *http.Request, topLevelFolder bool, redirectHosts []string) *provider.ArchiveRequest {
+	return &provider.ArchiveRequest{
+		Request:        req,
+		TopLevelFolder: topLevelFolder,
+		RedirectHosts:  append([]string(nil), redirectHosts...),
+	}
 }

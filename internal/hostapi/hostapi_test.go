@@ -334,3 +334,29 @@ func TestClientContext(t *testing.T) {
 		t.Fatalf("Get with a canceled context = %v", err)
 	}
 }
+
+func TestHTTPClient(t *testing.T) {
+	own := &http.Client{}
+	if hostapi.HTTPClient(own) != own {
+		t.Fatal("HTTPClient replaced a configured client")
+	}
+	if c := hostapi.HTTPClient(nil); c == nil || c.Timeout != hostapi.DefaultTimeout {
+		t.Fatalf("HTTPClient(nil) = %+v", c)
+	}
+}
+
+func TestArchive(t *testing.T) {
+	req, err := hostapi.NewRequest(context.Background(), "host", "https://example.com/a.zip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hosts := []string{"cdn.example.com"}
+	ar := hostapi.Archive(req, true, hosts)
+	hosts[0] = "changed.example.com"
+	if ar.Request != req || !ar.TopLevelFolder || len(ar.RedirectHosts) != 1 || ar.RedirectHosts[0] != "cdn.example.com" {
+		t.Fatalf("Archive = %+v", ar)
+	}
+	if ar := hostapi.Archive(req, false, nil); ar.TopLevelFolder || len(ar.RedirectHosts) != 0 {
+		t.Fatalf("Archive without a folder = %+v", ar)
+	}
+}
