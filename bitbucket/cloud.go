@@ -209,7 +209,7 @@ func (p *Provider) Parse(h http.Header, body []byte) ([]provider.Event, error) {
 		return nil, provider.BadRequestf("bitbucket: missing %s header", HeaderEvent)
 	}
 	if event != EventPush {
-		return nil, provider.Ignoredf("event %q is not a push", payload.Short(event))
+		return nil, payload.NotPush("event", event)
 	}
 	var push cloudPush
 	if err := payload.Unmarshal(body, &push); err != nil {

@@ -132,7 +132,7 @@ func (p *ServerProvider) Parse(h http.Header, body []byte) ([]provider.Event, er
 		return nil, provider.Ignoredf("ping")
 	case EventRefsChanged:
 	default:
-		return nil, provider.Ignoredf("event %q is not a push", payload.Short(event))
+		return nil, payload.NotPush("event", event)
 	}
 	var push serverPush
 	if err := payload.Unmarshal(body, &push); err != nil {

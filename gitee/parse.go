@@ -57,12 +57,12 @@ func (p *Provider) Parse(h http.Header, body []byte) ([]provider.Event, error) {
 		case "":
 			return nil, provider.BadRequestf("gitee: missing %s header and hook_name field", HeaderEvent)
 		default:
-			return nil, provider.Ignoredf("hook %q is not a push", payload.Short(probe.HookName))
+			return nil, payload.NotPush("hook", probe.HookName)
 		}
 	} else if event != EventPush && event != EventTagPush {
 		// Other hooks are ignored before their body is looked at: they
 		// carry no push fields.
-		return nil, provider.Ignoredf("event %q is not a push", payload.Short(event))
+		return nil, payload.NotPush("event", event)
 	}
 
 	var push pushPayload
@@ -77,7 +77,7 @@ func (p *Provider) Parse(h http.Header, body []byte) ([]provider.Event, error) {
 		return nil, err
 	}
 	if push.Deleted || provider.IsZeroSHA(push.After) {
-		return nil, provider.Ignoredf("%s %s deleted", ref.Type, ref.Name)
+		return nil, payload.Deleted(ref)
 	}
 	repo, err := pushRepo(push.Repository)
 	if err != nil {

@@ -44,7 +44,7 @@ func (p *Provider) Parse(h http.Header, body []byte) ([]provider.Event, error) {
 	// Other events are ignored before their body is looked at: many carry
 	// no repository, and some are too big to be worth decoding.
 	if event != "push" && event != "ping" {
-		return nil, provider.Ignoredf("event %q is not a push", payload.Short(event))
+		return nil, payload.NotPush("event", event)
 	}
 	doc, err := jsonPayload(h.Get("Content-Type"), body)
 	if err != nil {
@@ -70,7 +70,7 @@ func (p *Provider) Parse(h http.Header, body []byte) ([]provider.Event, error) {
 		return nil, err
 	}
 	if push.Deleted || provider.IsZeroSHA(push.After) {
-		return nil, provider.Ignoredf("%s %s deleted", ref.Type, ref.Name)
+		return nil, payload.Deleted(ref)
 	}
 	repo, err := pushRepo(push.Repository)
 	if err != nil {

@@ -53,10 +53,10 @@ func (p *Provider) Parse(h http.Header, body []byte) ([]provider.Event, error) {
 			kind = k.ObjectKind
 		}
 		if kind != "push" && kind != "tag_push" {
-			return nil, provider.Ignoredf("system hook event %q is not a push", payload.Short(kind))
+			return nil, payload.NotPush("system hook event", kind)
 		}
 	default:
-		return nil, provider.Ignoredf("event %q is not a push", payload.Short(event))
+		return nil, payload.NotPush("event", event)
 	}
 
 	var push pushPayload
@@ -64,7 +64,7 @@ func (p *Provider) Parse(h http.Header, body []byte) ([]provider.Event, error) {
 		return nil, provider.BadRequestf("gitlab: malformed push payload: %w", err)
 	}
 	if k := push.ObjectKind; k != "" && k != "push" && k != "tag_push" {
-		return nil, provider.Ignoredf("object kind %q is not a push", payload.Short(k))
+		return nil, payload.NotPush("object kind", k)
 	}
 	ref, err := provider.ParseRef(push.Ref)
 	if err != nil {
@@ -75,7 +75,7 @@ func (p *Provider) Parse(h http.Header, body []byte) ([]provider.Event, error) {
 		return nil, err
 	}
 	if provider.IsZeroSHA(push.After) || (hasCheckout && checkout == "") {
-		return nil, provider.Ignoredf("%s %s deleted", ref.Type, ref.Name)
+		return nil, payload.Deleted(ref)
 	}
 	if !hasCheckout {
 		// Payloads older than checkout_sha name the commit in after.

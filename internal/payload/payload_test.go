@@ -1,12 +1,14 @@
 package payload_test
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gitsource/gitsource/internal/payload"
+	"github.com/gitsource/gitsource/provider"
 )
 
 func TestUnmarshal(t *testing.T) {
@@ -229,4 +231,15 @@ func BenchmarkPaths(b *testing.B) {
 			}
 		}
 	})
+}
+
+func TestIgnored(t *testing.T) {
+	err := payload.NotPush("event", "issues\x1b[2J")
+	if !errors.Is(err, provider.ErrIgnored) || err.Error() != `event "issues[2J" is not a push` {
+		t.Fatalf("NotPush = %v", err)
+	}
+	err = payload.Deleted(provider.Ref{Name: "feature/x", Type: provider.Branch})
+	if !errors.Is(err, provider.ErrIgnored) || err.Error() != "branch feature/x deleted" {
+		t.Fatalf("Deleted = %v", err)
+	}
 }
