@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gitsource/gitsource/internal/fakebitbucket"
+	"github.com/gitsource/gitsource/internal/hooktest"
 	"github.com/gitsource/gitsource/provider"
 )
 
@@ -35,7 +36,7 @@ func cloudDelivery(size int) (http.Header, []byte) {
 		}
 		return fakebitbucket.CloudPushDelivery(secret, fakebitbucket.CloudPush{Workspace: "ws", Slug: "repo", Changes: changes})
 	}
-	return grow(build, size)
+	return hooktest.Grow(build, size)
 }
 
 func serverDelivery(size int) (http.Header, []byte) {
@@ -49,23 +50,7 @@ func serverDelivery(size int) (http.Header, []byte) {
 		}
 		return fakebitbucket.ServerPushDelivery(secret, fakebitbucket.ServerPush{Project: "PROJ", Slug: "repo", Changes: changes})
 	}
-	return grow(build, size)
-}
-
-// grow returns the smallest delivery build makes of at least size bytes,
-// estimating the number of changes from the size of one and two.
-func grow(build func(n int) (http.Header, []byte), size int) (http.Header, []byte) {
-	_, one := build(1)
-	_, two := build(2)
-	per := len(two) - len(one)
-	n := max(1, (size-len(one)+per-1)/per+1)
-	for {
-		h, body := build(n)
-		if len(body) >= size {
-			return h, body
-		}
-		n++
-	}
+	return hooktest.Grow(build, size)
 }
 
 func BenchmarkVerifyParse(b *testing.B) {
@@ -79,18 +64,7 @@ func BenchmarkVerifyParse(b *testing.B) {
 	} {
 		for _, sz := range benchSizes() {
 			h, body := ed.delivery(sz.size)
-			b.Run(ed.name+"/"+sz.name, func(b *testing.B) {
-				b.ReportAllocs()
-				b.SetBytes(int64(len(body)))
-				for b.Loop() {
-					if err := ed.p.Verify(h, body); err != nil {
-						b.Fatal(err)
-					}
-					if _, err := ed.p.Parse(h, body); err != nil {
-						b.Fatal(err)
-					}
-				}
-			})
+			b.Run(ed.name+"/"+sz.name, func(b *testing.B) { hooktest.BenchVerifyParse(b, ed.p, h, body) })
 		}
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,17 +13,9 @@ import (
 
 	"github.com/gitsource/gitsource/bitbucket"
 	"github.com/gitsource/gitsource/internal/fakebitbucket"
+	"github.com/gitsource/gitsource/internal/hooktest"
 	"github.com/gitsource/gitsource/provider"
 )
-
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 func newCloud(t testing.TB, opts bitbucket.Options) *bitbucket.Provider {
 	t.Helper()
@@ -41,7 +31,7 @@ func newCloud(t testing.TB, opts bitbucket.Options) *bitbucket.Provider {
 
 func TestCloudParseMultiChange(t *testing.T) {
 	p := newCloud(t, bitbucket.Options{})
-	body := fixture(t, "cloud-push-multi.json")
+	body := hooktest.Fixture(t, "cloud-push-multi.json")
 	h := fakebitbucket.CloudHeaders(secret, "repo:push", body)
 	h.Set(bitbucket.HeaderRequestUUID, "7c1e4a8e-0d6f-4d8a-9c39-1b2f0e4d5a61")
 	if err := p.Verify(h, body); err != nil {
@@ -114,11 +104,11 @@ func TestCloudParse(t *testing.T) {
 		kind  error  // nil: success
 		msg   string // part of the error message
 	}{
-		{"only deletions", "repo:push", fixture(t, "cloud-push-delete.json"), provider.ErrIgnored, "only deletes"},
-		{"repo:updated", "repo:updated", fixture(t, "cloud-repo-updated.json"), provider.ErrIgnored, "not a push"},
-		{"pullrequest:created has no push", "pullrequest:created", fixture(t, "cloud-pullrequest-created.json"), provider.ErrIgnored, "not a push"},
+		{"only deletions", "repo:push", hooktest.Fixture(t, "cloud-push-delete.json"), provider.ErrIgnored, "only deletes"},
+		{"repo:updated", "repo:updated", hooktest.Fixture(t, "cloud-repo-updated.json"), provider.ErrIgnored, "not a push"},
+		{"pullrequest:created has no push", "pullrequest:created", hooktest.Fixture(t, "cloud-pullrequest-created.json"), provider.ErrIgnored, "not a push"},
 		{"non-push event with a broken body", "pullrequest:fulfilled", []byte("{not json"), provider.ErrIgnored, "not a push"},
-		{"no event key", "", fixture(t, "cloud-push-multi.json"), provider.ErrBadRequest, "X-Event-Key"},
+		{"no event key", "", hooktest.Fixture(t, "cloud-push-multi.json"), provider.ErrBadRequest, "X-Event-Key"},
 		{"no changes", "repo:push", []byte(`{"push":{"changes":[]},"repository":{"full_name":"ws/repo"}}`), provider.ErrIgnored, "without ref changes"},
 		{"no push object", "repo:push", []byte(`{"repository":{"full_name":"ws/repo"}}`), provider.ErrBadRequest, "push.changes"},
 		{"no repository", "repo:push", []byte(`{"push":{"changes":[{"new":{"type":"branch","name":"main","target":{"hash":"` + sha + `"}}}]}}`), provider.ErrBadRequest, "full_name"},
@@ -160,7 +150,7 @@ func TestCloudParse(t *testing.T) {
 
 func TestCloudParseDeliveryWithoutUUID(t *testing.T) {
 	p := newCloud(t, bitbucket.Options{})
-	body := fixture(t, "cloud-push-multi.json")
+	body := hooktest.Fixture(t, "cloud-push-multi.json")
 	h := fakebitbucket.CloudHeaders(secret, "repo:push", body)
 	h.Set(bitbucket.HeaderRequestUUID, "not an id\n")
 	evs, err := p.Parse(h, body)

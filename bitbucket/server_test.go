@@ -11,6 +11,7 @@ import (
 
 	"github.com/gitsource/gitsource/bitbucket"
 	"github.com/gitsource/gitsource/internal/fakebitbucket"
+	"github.com/gitsource/gitsource/internal/hooktest"
 	"github.com/gitsource/gitsource/provider"
 )
 
@@ -31,7 +32,7 @@ func newServer(t testing.TB, opts bitbucket.ServerOptions) *bitbucket.ServerProv
 
 func TestServerParseMultiChange(t *testing.T) {
 	p := newServer(t, bitbucket.ServerOptions{})
-	body := fixture(t, "server-refs-changed-multi.json")
+	body := hooktest.Fixture(t, "server-refs-changed-multi.json")
 	h := fakebitbucket.ServerHeaders(secret, "repo:refs_changed", body)
 	h.Set(bitbucket.HeaderRequestID, "0e6ebcb2-4a3b-4b1e-9f53-7a0f2d8c1e11")
 	if err := p.Verify(h, body); err != nil {
@@ -89,12 +90,12 @@ func TestServerParse(t *testing.T) {
 		msg   string
 		repo  provider.Repo // on success
 	}{
-		{"personal project", "repo:refs_changed", fixture(t, "server-refs-changed-personal.json"), nil, "", provider.Repo{Owner: "~jdoe", Name: "dotfiles"}},
-		{"ping", "diagnostics:ping", fixture(t, "server-ping.json"), provider.ErrIgnored, "ping", provider.Repo{}},
-		{"pr:opened has no repository", "pr:opened", fixture(t, "server-pr-opened.json"), provider.ErrIgnored, "not a push", provider.Repo{}},
-		{"repo:modified", "repo:modified", fixture(t, "server-repo-modified.json"), provider.ErrIgnored, "not a push", provider.Repo{}},
+		{"personal project", "repo:refs_changed", hooktest.Fixture(t, "server-refs-changed-personal.json"), nil, "", provider.Repo{Owner: "~jdoe", Name: "dotfiles"}},
+		{"ping", "diagnostics:ping", hooktest.Fixture(t, "server-ping.json"), provider.ErrIgnored, "ping", provider.Repo{}},
+		{"pr:opened has no repository", "pr:opened", hooktest.Fixture(t, "server-pr-opened.json"), provider.ErrIgnored, "not a push", provider.Repo{}},
+		{"repo:modified", "repo:modified", hooktest.Fixture(t, "server-repo-modified.json"), provider.ErrIgnored, "not a push", provider.Repo{}},
 		{"mirror sync", "mirror:repo_synchronized", []byte(`{}`), provider.ErrIgnored, "not a push", provider.Repo{}},
-		{"no event key", "", fixture(t, "server-refs-changed-multi.json"), provider.ErrBadRequest, "X-Event-Key", provider.Repo{}},
+		{"no event key", "", hooktest.Fixture(t, "server-refs-changed-multi.json"), provider.ErrBadRequest, "X-Event-Key", provider.Repo{}},
 		{"only a delete", "repo:refs_changed", push("PROJ", fakebitbucket.ServerChange{Ref: "refs/heads/x", From: old}), provider.ErrIgnored, "only deletes", provider.Repo{}},
 		{"no changes field", "repo:refs_changed", []byte(`{"repository":{"slug":"r","project":{"key":"P"}}}`), provider.ErrBadRequest, "without changes", provider.Repo{}},
 		{"empty changes", "repo:refs_changed", []byte(`{"changes":[]}`), provider.ErrIgnored, "without ref changes", provider.Repo{}},

@@ -1,21 +1,19 @@
 package gitee_test
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"errors"
 	"io"
 	"io/fs"
 	"net/http"
 	"net/url"
-	"strings"
 	"testing"
 
 	"golang.org/x/oauth2"
 
 	"github.com/gitsource/gitsource/gitee"
 	"github.com/gitsource/gitsource/internal/fakegitee"
+	"github.com/gitsource/gitsource/internal/hooktest"
 	"github.com/gitsource/gitsource/provider"
 )
 
@@ -164,18 +162,7 @@ func TestArchiveDownload(t *testing.T) {
 				t.Fatal(err)
 			}
 			b := download(t, ar)
-			zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
-			if err != nil {
-				t.Fatalf("not a zip: %v", err)
-			}
-			top := "ni-hao-" + commit + "/"
-			modes := map[string]fs.FileMode{}
-			for _, f := range zr.File {
-				if !strings.HasPrefix(f.Name, top) {
-					t.Errorf("entry %q is not under %s", f.Name, top)
-				}
-				modes[strings.TrimPrefix(f.Name, top)] = f.Mode()
-			}
+			modes := hooktest.ZipModes(t, b, "ni-hao-"+commit+"/")
 			if modes["scripts/run.sh"]&0o111 == 0 || modes["link-to-run"]&fs.ModeSymlink == 0 {
 				t.Errorf("modes = %v, want an executable and a symlink", modes)
 			}

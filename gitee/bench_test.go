@@ -7,6 +7,7 @@ import (
 
 	"github.com/gitsource/gitsource/gitee"
 	"github.com/gitsource/gitsource/internal/fakegitee"
+	"github.com/gitsource/gitsource/internal/hooktest"
 )
 
 var benchAuth = fakegitee.Auth{Mode: fakegitee.Signature, Secret: "bench-signing-key", Time: deliveryTime}
@@ -49,19 +50,7 @@ func BenchmarkVerifyParse(b *testing.B) {
 	}
 	for _, size := range sizes {
 		h, body := fakegitee.Push(benchAuth, pushOfSize(size.commits, size.bytes))
-		b.Run(size.name, func(b *testing.B) {
-			b.ReportAllocs()
-			b.SetBytes(int64(len(body)))
-			b.ReportMetric(float64(len(body)), "body-bytes")
-			for b.Loop() {
-				if err := p.Verify(h, body); err != nil {
-					b.Fatal(err)
-				}
-				if _, err := p.Parse(h, body); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+		b.Run(size.name, func(b *testing.B) { hooktest.BenchVerifyParse(b, p, h, body) })
 	}
 }
 

@@ -4,24 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gitsource/gitsource/internal/hooktest"
 	"github.com/gitsource/gitsource/provider"
 )
-
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 func hookHeader(event string) http.Header {
 	h := http.Header{}
@@ -152,7 +142,7 @@ func TestParseFixtures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.file+" "+tt.event, func(t *testing.T) {
 			h := hookHeader(tt.event)
-			evs, err := p.Parse(h, fixture(t, tt.file))
+			evs, err := p.Parse(h, hooktest.Fixture(t, tt.file))
 			if tt.kind != nil {
 				if !errors.Is(err, tt.kind) || len(evs) != 0 {
 					t.Fatalf("Parse = %v, %v; want kind %v", evs, err, tt.kind)
@@ -196,7 +186,7 @@ const zeros = "0000000000000000000000000000000000000000"
 // its display name.
 func TestParseNames(t *testing.T) {
 	p := newProvider(t, Options{})
-	base := string(fixture(t, "push_chinese.json"))
+	base := string(hooktest.Fixture(t, "push_chinese.json"))
 	for _, tt := range []struct {
 		name    string
 		edit    func(string) string
@@ -239,7 +229,7 @@ func TestParseNames(t *testing.T) {
 
 func TestParseEdgeCases(t *testing.T) {
 	p := newProvider(t, Options{})
-	base := string(fixture(t, "push_branch_slash.json"))
+	base := string(hooktest.Fixture(t, "push_branch_slash.json"))
 	for _, tt := range []struct {
 		name  string
 		event string

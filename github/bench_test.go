@@ -7,6 +7,7 @@ import (
 
 	"github.com/gitsource/gitsource/github"
 	"github.com/gitsource/gitsource/internal/fakegithub"
+	"github.com/gitsource/gitsource/internal/hooktest"
 )
 
 // pushOfSize returns a push of n commits whose file lists bring the body
@@ -48,19 +49,7 @@ func BenchmarkVerifyParse(b *testing.B) {
 	for _, size := range sizes {
 		body := pushOfSize(size.commits, size.bytes)
 		h := fakegithub.Sign(secret, body)
-		b.Run(size.name, func(b *testing.B) {
-			b.ReportAllocs()
-			b.SetBytes(int64(len(body)))
-			b.ReportMetric(float64(len(body)), "body-bytes")
-			for b.Loop() {
-				if err := p.Verify(h, body); err != nil {
-					b.Fatal(err)
-				}
-				if _, err := p.Parse(h, body); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+		b.Run(size.name, func(b *testing.B) { hooktest.BenchVerifyParse(b, p, h, body) })
 	}
 }
 

@@ -4,14 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gitsource/gitsource/github"
 	"github.com/gitsource/gitsource/internal/fakegithub"
+	"github.com/gitsource/gitsource/internal/hooktest"
 	"github.com/gitsource/gitsource/internal/webhooksig"
 	"github.com/gitsource/gitsource/provider"
 	"github.com/gitsource/gitsource/provider/providertest"
@@ -32,21 +31,12 @@ func newProvider(t testing.TB, opts github.Options) *github.Provider {
 	return p
 }
 
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // fromTemplate returns the push of p made from the push_branch.json
 // fixture.
 func fromTemplate(t testing.TB, p providertest.Push) []byte {
 	t.Helper()
 	var m map[string]any
-	if err := json.Unmarshal(fixture(t, "push_branch.json"), &m); err != nil {
+	if err := json.Unmarshal(hooktest.Fixture(t, "push_branch.json"), &m); err != nil {
 		t.Fatal(err)
 	}
 	repo := m["repository"].(map[string]any)
@@ -105,7 +95,7 @@ func harness(t testing.TB, form, sha1Only bool) providertest.Harness {
 		Push: func(push providertest.Push) (http.Header, []byte) {
 			return deliver("push", fromTemplate(t, push))
 		},
-		Ping: func() (http.Header, []byte) { return deliver("ping", fixture(t, "ping.json")) },
+		Ping: func() (http.Header, []byte) { return deliver("ping", hooktest.Fixture(t, "ping.json")) },
 		Sign: func(h http.Header, body []byte, key string) {
 			sign(h, body, key, sha1Only)
 		},
@@ -121,14 +111,14 @@ func TestConformance(t *testing.T) {
 
 func FuzzParse(f *testing.F) {
 	for _, name := range []string{"push_branch.json", "push_annotated_tag.json", "push_legacy.json", "create.json"} {
-		f.Add(fixture(f, name))
+		f.Add(hooktest.Fixture(f, name))
 	}
 	providertest.Fuzz(f, harness(f, false, false))
 }
 
 func FuzzVerify(f *testing.F) {
 	p := newProvider(f, github.Options{Secrets: []string{"old", secret}, AllowSHA1: true})
-	body := fixture(f, "push_branch.json")
+	body := hooktest.Fixture(f, "push_branch.json")
 	f.Add(webhooksig.Sign(webhooksig.SHA256, secret, body), "", body)
 	f.Add("", webhooksig.Sign(webhooksig.SHA1, secret, body), body)
 	f.Add("sha256=", "sha1=", []byte{})
@@ -236,7 +226,7 @@ func TestMatch(t *testing.T) {
 }
 
 func TestVerify(t *testing.T) {
-	body := fixture(t, "push_branch.json")
+	body := hooktest.Fixture(t, "push_branch.json")
 	sig256 := webhooksig.Sign(webhooksig.SHA256, secret, body)
 	sig1 := webhooksig.Sign(webhooksig.SHA1, secret, body)
 	wrong256 := webhooksig.Sign(webhooksig.SHA256, "wrong", body)
@@ -332,7 +322,7 @@ func TestParseFixtures(t *testing.T) {
 	legacy := branch
 	legacy.PushedAt = time.Date(2024, 5, 1, 10, 23, 13, 0, time.UTC)
 
-	form := fixture(t, "push_form.txt")
+	form := hooktest.Fixture(t, "push_form.txt")
 	tests := []struct {
 		name, event, contentType string
 		body                     []byte
@@ -340,25 +330,25 @@ func TestParseFixtures(t *testing.T) {
 		kind                     error
 		msg                      string
 	}{
-		{"branch with a slash", "push", "application/json", fixture(t, "push_branch.json"), &branch, nil, ""},
-		{"JSON with a charset", "push", "application/json; charset=utf-8", fixture(t, "push_branch.json"), &branch, nil, ""},
-		{"JSON without a content type", "push", "", fixture(t, "push_branch.json"), &branch, nil, ""},
-		{"annotated tag builds head_commit.id", "push", "application/json", fixture(t, "push_annotated_tag.json"), &tag, nil, ""},
-		{"legacy payload", "push", "application/json", fixture(t, "push_legacy.json"), &legacy, nil, ""},
+		{"branch with a slash", "push", "application/json", hooktest.Fixture(t, "push_branch.json"), &branch, nil, ""},
+		{"JSON with a charset", "push", "application/json; charset=utf-8", hooktest.Fixture(t, "push_branch.json"), &branch, nil, ""},
+		{"JSON without a content type", "push", "", hooktest.Fixture(t, "push_branch.json"), &branch, nil, ""},
+		{"annotated tag builds head_commit.id", "push", "application/json", hooktest.Fixture(t, "push_annotated_tag.json"), &tag, nil, ""},
+		{"legacy payload", "push", "application/json", hooktest.Fixture(t, "push_legacy.json"), &legacy, nil, ""},
 		{"form", "push", "application/x-www-form-urlencoded", form, &branch, nil, ""},
 		{"form with a charset", "push", "application/x-www-form-urlencoded; charset=UTF-8", form, &branch, nil, ""},
 		{"form without a content type", "push", "", form, &branch, nil, ""},
 		{"form without payload", "push", "application/x-www-form-urlencoded", []byte("other=1"), nil, provider.ErrBadRequest, `without a "payload" field`},
 		{"form with an empty payload", "push", "application/x-www-form-urlencoded", []byte("payload="), nil, provider.ErrBadRequest, `without a "payload" field`},
 		{"form badly escaped", "push", "application/x-www-form-urlencoded", []byte("payload=%zz"), nil, provider.ErrBadRequest, "malformed form body"},
-		{"branch deletion", "push", "application/json", fixture(t, "push_delete.json"), nil, provider.ErrIgnored, "branch feature/login deleted"},
-		{"ping", "ping", "application/json", fixture(t, "ping.json"), nil, provider.ErrIgnored, "ping: Anything added dilutes everything else."},
-		{"form ping", "ping", "application/x-www-form-urlencoded", []byte("payload=" + strings.ReplaceAll(string(fixture(t, "ping.json")), " ", "+")), nil, provider.ErrIgnored, "ping: Anything added"},
-		{"create", "create", "application/json", fixture(t, "create.json"), nil, provider.ErrIgnored, `event "create" is not a push`},
-		{"issues", "issues", "application/json", fixture(t, "issues.json"), nil, provider.ErrIgnored, `event "issues" is not a push`},
+		{"branch deletion", "push", "application/json", hooktest.Fixture(t, "push_delete.json"), nil, provider.ErrIgnored, "branch feature/login deleted"},
+		{"ping", "ping", "application/json", hooktest.Fixture(t, "ping.json"), nil, provider.ErrIgnored, "ping: Anything added dilutes everything else."},
+		{"form ping", "ping", "application/x-www-form-urlencoded", []byte("payload=" + strings.ReplaceAll(string(hooktest.Fixture(t, "ping.json")), " ", "+")), nil, provider.ErrIgnored, "ping: Anything added"},
+		{"create", "create", "application/json", hooktest.Fixture(t, "create.json"), nil, provider.ErrIgnored, `event "create" is not a push`},
+		{"issues", "issues", "application/json", hooktest.Fixture(t, "issues.json"), nil, provider.ErrIgnored, `event "issues" is not a push`},
 		{"other event with a form body without payload", "issues", "application/x-www-form-urlencoded", []byte("x=1"), nil, provider.ErrIgnored, "not a push"},
-		{"create sent as a push", "push", "application/json", fixture(t, "create.json"), nil, provider.ErrBadRequest, "neither a branch"},
-		{"ping as a push", "push", "application/json", fixture(t, "ping.json"), nil, provider.ErrBadRequest, ""},
+		{"create sent as a push", "push", "application/json", hooktest.Fixture(t, "create.json"), nil, provider.ErrBadRequest, "neither a branch"},
+		{"ping as a push", "push", "application/json", hooktest.Fixture(t, "ping.json"), nil, provider.ErrBadRequest, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

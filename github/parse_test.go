@@ -11,6 +11,7 @@ import (
 
 	"github.com/gitsource/gitsource/github"
 	"github.com/gitsource/gitsource/internal/fakegithub"
+	"github.com/gitsource/gitsource/internal/hooktest"
 	"github.com/gitsource/gitsource/provider"
 )
 
@@ -18,7 +19,7 @@ import (
 func edit(t *testing.T, f func(m map[string]any)) []byte {
 	t.Helper()
 	var m map[string]any
-	if err := json.Unmarshal(fixture(t, "push_branch.json"), &m); err != nil {
+	if err := json.Unmarshal(hooktest.Fixture(t, "push_branch.json"), &m); err != nil {
 		t.Fatal(err)
 	}
 	f(m)
@@ -160,7 +161,7 @@ func TestChangedFiles(t *testing.T) {
 
 func TestDelivery(t *testing.T) {
 	p := newProvider(t, github.Options{})
-	body := fixture(t, "push_branch.json")
+	body := hooktest.Fixture(t, "push_branch.json")
 	for _, tt := range []struct {
 		name, header string
 		hashed       bool
@@ -196,7 +197,7 @@ func TestDelivery(t *testing.T) {
 
 func TestParseWithoutEventHeader(t *testing.T) {
 	p := newProvider(t, github.Options{})
-	_, err := p.Parse(http.Header{}, fixture(t, "push_branch.json"))
+	_, err := p.Parse(http.Header{}, hooktest.Fixture(t, "push_branch.json"))
 	if !errors.Is(err, provider.ErrBadRequest) || !strings.Contains(err.Error(), "X-GitHub-Event") {
 		t.Fatalf("Parse = %v", err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/gitsource/gitsource/gitlab"
 	"github.com/gitsource/gitsource/internal/fakegitlab"
 	"github.com/gitsource/gitsource/internal/fetch"
+	"github.com/gitsource/gitsource/internal/hooktest"
 	"github.com/gitsource/gitsource/internal/rezip"
 	"github.com/gitsource/gitsource/provider"
 )
@@ -190,18 +191,7 @@ func TestArchiveFromFake(t *testing.T) {
 			if tt.wantCode != 200 {
 				return
 			}
-			zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			prefix := fakegitlab.ArchivePrefix(proj, sha, sha)
-			seen := map[string]fs.FileMode{}
-			for _, f := range zr.File {
-				if !strings.HasPrefix(f.Name, prefix) {
-					t.Errorf("entry %q is outside %q", f.Name, prefix)
-				}
-				seen[strings.TrimPrefix(f.Name, prefix)] = f.Mode()
-			}
+			seen := hooktest.ZipModes(t, body, fakegitlab.ArchivePrefix(proj, sha, sha))
 			if seen["scripts/run.sh"]&0o111 == 0 || seen["link-to-buildspec"]&fs.ModeSymlink == 0 {
 				t.Errorf("modes lost: %v", seen)
 			}

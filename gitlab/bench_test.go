@@ -7,6 +7,7 @@ import (
 
 	"github.com/gitsource/gitsource/gitlab"
 	"github.com/gitsource/gitsource/internal/fakegitlab"
+	"github.com/gitsource/gitsource/internal/hooktest"
 )
 
 // benchPush returns a push of 20 commits whose payload is about size
@@ -42,18 +43,7 @@ func BenchmarkVerifyParse(b *testing.B) {
 					b.Fatal(err)
 				}
 				h, body := benchPush(size).Delivery(sec, testNow)
-				b.SetBytes(int64(len(body)))
-				b.ReportAllocs()
-				b.ResetTimer()
-				for b.Loop() {
-					if err := p.Verify(h, body); err != nil {
-						b.Fatal(err)
-					}
-					evs, err := p.Parse(h, body)
-					if err != nil || len(evs) != 1 {
-						b.Fatal(evs, err)
-					}
-				}
+				hooktest.BenchVerifyParse(b, p, h, body)
 			})
 		}
 	}

@@ -4,8 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -38,15 +36,6 @@ func newProvider(t testing.TB, opts gitlab.Options) *gitlab.Provider {
 		t.Fatal(err)
 	}
 	return p
-}
-
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // harnessPush turns the suite's push into a GitLab delivery's payload.

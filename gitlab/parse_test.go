@@ -11,6 +11,7 @@ import (
 
 	"github.com/gitsource/gitsource/gitlab"
 	"github.com/gitsource/gitsource/internal/fakegitlab"
+	"github.com/gitsource/gitsource/internal/hooktest"
 	"github.com/gitsource/gitsource/provider"
 )
 
@@ -115,7 +116,7 @@ func TestParseFixtures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.fixture+" "+tt.event, func(t *testing.T) {
-			body := fixture(t, tt.fixture)
+			body := hooktest.Fixture(t, tt.fixture)
 			h := fakegitlab.NewHeader(tt.event)
 			fakegitlab.Sign(h, body, fakegitlab.Secrets{Token: testToken}, testNow)
 			if !p.Match(h) {
@@ -342,7 +343,7 @@ func TestParseDelivery(t *testing.T) {
 
 func TestParseMissingEvent(t *testing.T) {
 	p := newProvider(t, gitlab.Options{Tokens: []string{testToken}})
-	_, err := p.Parse(http.Header{}, fixture(t, "push_branch_slash.json"))
+	_, err := p.Parse(http.Header{}, hooktest.Fixture(t, "push_branch_slash.json"))
 	if !errors.Is(err, provider.ErrBadRequest) {
 		t.Fatalf("Parse without X-Gitlab-Event = %v", err)
 	}
