@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 )
 
-func fixture(t *testing.T, name string) json.RawMessage {
+func fixture(t testing.TB, name string) json.RawMessage {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
