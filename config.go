@@ -10,6 +10,7 @@ import (
 
 	"github.com/gitsource/gitsource/internal/fetch"
 	"github.com/gitsource/gitsource/provider"
+	"github.com/gitsource/gitsource/route"
 	"github.com/gitsource/gitsource/sink"
 )
 
@@ -37,6 +38,9 @@ type Config struct {
 	HTTPClients map[string]*http.Client
 	// QueueURL is the SQS queue of the queued mode (GITSOURCE_QUEUE_URL).
 	QueueURL string
+	// Routes holds the routes of the file GITSOURCE_CONFIG names, checked;
+	// nil without one, when every push goes to SinkURL under Key.
+	Routes *route.Config
 	// Unavailable holds, with LoadOptions.WithoutWebhooks, why a provider
 	// that no webhook secret enables could not be built (a Bitbucket Data
 	// Center without its URL, say).
@@ -56,7 +60,9 @@ type LoadOptions struct {
 
 // Load reads the configuration from getenv (os.Getenv in the command). A
 // provider whose webhook secret is unset is disabled; with no provider
-// enabled Load fails, naming the variables that enable one.
+// enabled Load fails, naming the variables that enable one. The routes file
+// GITSOURCE_CONFIG names, when set, is read and checked here: a bad file
+// fails Load with its line and the reason.
 func Load(getenv func(string) string, opts LoadOptions) (*Config, error) {
 	c := &Config{
 		SinkURL:     strings.TrimSpace(getenv(EnvSink)),
@@ -64,11 +70,22 @@ func Load(getenv func(string) string, opts LoadOptions) (*Config, error) {
 		HTTPClients: map[string]*http.Client{},
 		Unavailable: map[string]error{},
 	}
-	if c.SinkURL == "" {
-		if opts.DefaultSink == "" {
-			return nil, fmt.Errorf("%s is required (file:///abs/dir or s3://bucket[/prefix])", EnvSink)
+	if path := strings.TrimSpace(getenv(EnvConfig)); path != "" {
+		routes, err := LoadRoutes(path)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", EnvConfig, err)
 		}
-		c.SinkURL = opts.DefaultSink
+		c.Routes = routes
+	}
+	if c.SinkURL == "" {
+		switch {
+		case opts.DefaultSink != "":
+			c.SinkURL = opts.DefaultSink
+		case c.Routes == nil:
+			return nil, fmt.Errorf("%s is required (file:///abs/dir or s3://bucket[/prefix])", EnvSink)
+		case c.Routes.NeedsDefaultSink():
+			return nil, fmt.Errorf("%s is required: a route of %s names no sink (file:///abs/dir or s3://bucket[/prefix])", EnvSink, EnvConfig)
+		}
 	}
 	keyText := getenv(EnvKey)
 	if keyText == "" {

@@ -143,6 +143,15 @@ func Parse(file string, data []byte, opts Options) (*Config, error) {
 	}
 	c := d.config(&doc)
 	if len(d.errs) > 0 {
+		// Filters are checked after the route's other fields: put the
+		// errors back in file order, a note of more errors kept last.
+		n := min(len(d.errs), maxErrors)
+		slices.SortStableFunc(d.errs[:n], func(a, b *Error) int {
+			if a.Line != b.Line {
+				return a.Line - b.Line
+			}
+			return a.Column - b.Column
+		})
 		return nil, d.errs
 	}
 	return c, nil
