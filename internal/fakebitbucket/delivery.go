@@ -1,353 +1,74 @@
 package fakebitbucket
 
 import (
-	"encoding/json"
-	"fmt"
 	"net/http"
-	"strings"
-	"time"
 
-	"github.com/gitsource/gitsource/internal/fakegit"
-	"github.com/gitsource/gitsource/internal/fakehost"
-	"github.com/gitsource/gitsource/internal/webhooksig"
+	"github.com/gitsource/gitsource/internal/delivery"
 )
 
-// The headers Bitbucket sends.
-const (
-	headerEvent       = "X-Event-Key"
-	headerSignature   = "X-Hub-Signature"
-	headerRequestUUID = "X-Request-UUID"
-	headerHookUUID    = "X-Hook-UUID"
-	headerAttempt     = "X-Attempt-Number"
-	headerRequestID   = "X-Request-Id"
-)
+// The delivery builders live in internal/delivery, which the command links
+// too; these names keep the fake's API.
 
 // CloudUserAgent is the User-Agent of Bitbucket Cloud's webhook requests.
-const CloudUserAgent = "Bitbucket-Webhooks/2.0"
-
-const zeroSHA = fakegit.ZeroSHA
+const CloudUserAgent = delivery.BitbucketCloudUserAgent
 
 // Sign sets X-Hub-Signature to sha256=<hex HMAC-SHA256(secret, body)>, as
 // both Bitbucket editions sign; an empty secret removes it, as a hook
 // without a secret sends none.
-func Sign(h http.Header, body []byte, secret string) {
-	if secret == "" {
-		h.Del(headerSignature)
-		return
-	}
-	h.Set(headerSignature, webhooksig.Sign(webhooksig.SHA256, secret, body))
-}
+func Sign(h http.Header, body []byte, secret string) { delivery.BitbucketSign(h, body, secret) }
 
 // CloudChange is one ref update of a Cloud push.
-type CloudChange struct {
-	// Type is "branch" or "tag" (anything else is sent as given).
-	Type string
-	// Name is the short name: main, feature/login, v1.2.0.
-	Name string
-	// Old and New are commit ids: Old empty for a created ref, New empty
-	// for a deleted one (sent as new: null, closed: true).
-	Old, New string
-	// Message, Author ("Name <email>") and Date describe the new commit;
-	// Author and Date have defaults.
-	Message string
-	Author  string
-	Date    time.Time
-	// Forced and Truncated are sent as the change's flags.
-	Forced, Truncated bool
-}
+type CloudChange = delivery.BitbucketCloudChange
 
 // CloudPush is a repo:push delivery.
-type CloudPush struct {
-	// Workspace and Slug make repository.full_name; Name is the display
-	// name (default: Slug).
-	Workspace, Slug, Name string
-	Changes               []CloudChange
-	// RequestUUID and HookUUID default to random UUIDs, Attempt to 1.
-	RequestUUID, HookUUID string
-	Attempt               int
-}
+type CloudPush = delivery.BitbucketCloudPush
 
 // CloudPushDelivery returns a repo:push delivery signed with secret (none
 // when secret is empty), with the headers Bitbucket Cloud sends.
 func CloudPushDelivery(secret string, p CloudPush) (http.Header, []byte) {
-	body, err := json.Marshal(cloudPushBody(p))
-	if err != nil {
-		panic(err) // only maps, strings and bools: cannot fail
-	}
-	h := CloudHeaders(secret, "repo:push", body)
-	if p.RequestUUID != "" {
-		h.Set(headerRequestUUID, p.RequestUUID)
-	}
-	if p.HookUUID != "" {
-		h.Set(headerHookUUID, p.HookUUID)
-	}
-	if p.Attempt > 0 {
-		h.Set(headerAttempt, fmt.Sprint(p.Attempt))
-	}
-	return h, body
+	return delivery.BitbucketCloudPushDelivery(secret, p)
 }
 
 // CloudHeaders returns the headers of a Cloud delivery of event with body,
 // signed with secret: X-Event-Key, X-Hook-UUID, X-Request-UUID (random),
 // X-Attempt-Number 1, the User-Agent and X-Hub-Signature.
 func CloudHeaders(secret, event string, body []byte) http.Header {
-	h := http.Header{}
-	h.Set("Content-Type", "application/json")
-	h.Set("User-Agent", CloudUserAgent)
-	h.Set(headerEvent, event)
-	h.Set(headerHookUUID, fakehost.UUID())
-	h.Set(headerRequestUUID, fakehost.UUID())
-	h.Set(headerAttempt, "1")
-	Sign(h, body, secret)
-	return h
+	return delivery.BitbucketCloudHeaders(secret, event, body)
 }
 
 // CloudRepoUpdatedDelivery returns a signed repo:updated delivery: Cloud
 // has no ping, and this is an event that is not a push.
 func CloudRepoUpdatedDelivery(secret, workspace, slug string) (http.Header, []byte) {
-	body, _ := json.Marshal(map[string]any{
-		"actor":      cloudActor(),
-		"repository": cloudRepo(workspace, slug, slug),
-		"changes":    map[string]any{"name": map[string]string{"old": slug, "new": slug}},
-	})
-	return CloudHeaders(secret, "repo:updated", body), body
-}
-
-func cloudPushBody(p CloudPush) map[string]any {
-	name := p.Name
-	if name == "" {
-		name = p.Slug
-	}
-	full := p.Workspace + "/" + p.Slug
-	changes := make([]any, 0, len(p.Changes))
-	for _, c := range p.Changes {
-		var newRef, oldRef any
-		if c.New != "" {
-			newRef = cloudRefJSON(full, c.Type, c.Name, cloudTarget(full, c.New, c.Message, c.Author, c.Date))
-		}
-		if c.Old != "" {
-			oldRef = cloudRefJSON(full, c.Type, c.Name, cloudTarget(full, c.Old, "Previous commit\n", c.Author, c.Date.Add(-time.Hour)))
-		}
-		var commits []any
-		if c.New != "" {
-			commits = append(commits, cloudTarget(full, c.New, c.Message, c.Author, c.Date))
-		}
-		changes = append(changes, map[string]any{
-			"new": newRef, "old": oldRef,
-			"created": c.Old == "" && c.New != "", "closed": c.New == "",
-			"forced": c.Forced, "truncated": c.Truncated,
-			"commits": commits,
-			"links": map[string]any{
-				"html": map[string]string{"href": "https://bitbucket.org/" + full + "/branches/compare/" + c.New + ".." + c.Old},
-			},
-		})
-	}
-	return map[string]any{
-		"push":       map[string]any{"changes": changes},
-		"actor":      cloudActor(),
-		"repository": cloudRepo(p.Workspace, p.Slug, name),
-	}
-}
-
-func cloudRefJSON(full, typ, name string, target any) map[string]any {
-	return map[string]any{
-		"type": typ, "name": name, "target": target,
-		"links": map[string]any{
-			"html": map[string]string{"href": "https://bitbucket.org/" + full + "/src/" + name},
-		},
-		"default_merge_strategy": "merge_commit",
-	}
-}
-
-func cloudTarget(full, hash, message, author string, date time.Time) map[string]any {
-	if author == "" {
-		author = AuthorName + " <" + AuthorEmail + ">"
-	}
-	if date.IsZero() {
-		date = epoch
-	}
-	return map[string]any{
-		"type": "commit", "hash": hash, "message": message,
-		"summary": map[string]string{"raw": message, "markup": "markdown", "type": "rendered"},
-		"date":    date.UTC().Format("2006-01-02T15:04:05+00:00"),
-		"author":  map[string]any{"type": "author", "raw": author},
-		"links": map[string]any{
-			"html": map[string]string{"href": "https://bitbucket.org/" + full + "/commits/" + hash},
-		},
-	}
-}
-
-func cloudRepo(workspace, slug, name string) map[string]any {
-	return map[string]any{
-		"type": "repository", "full_name": workspace + "/" + slug, "name": name,
-		"uuid": "{" + fakehost.UUID() + "}", "is_private": true, "scm": "git",
-		"workspace": map[string]any{"type": "workspace", "slug": workspace, "name": workspace},
-		"links": map[string]any{
-			"html": map[string]string{"href": "https://bitbucket.org/" + workspace + "/" + slug},
-		},
-	}
-}
-
-func cloudActor() map[string]any {
-	return map[string]any{"type": "user", "display_name": AuthorName, "uuid": "{" + fakehost.UUID() + "}", "nickname": "author"}
+	return delivery.BitbucketCloudRepoUpdated(secret, workspace, slug)
 }
 
 // ServerChange is one ref update of a Data Center push.
-type ServerChange struct {
-	// Ref is the full ref: refs/heads/main, refs/tags/v1.2.0.
-	Ref string
-	// From and To are commit ids; empty or zeros for a created (From) or
-	// deleted (To) ref. The change's type, ADD, UPDATE or DELETE, follows.
-	From, To string
-	// Message and Date describe the To commit, sent in commits and
-	// toCommit unless ServerPush.NoCommits is set.
-	Message string
-	Date    time.Time
-}
+type ServerChange = delivery.BitbucketServerChange
 
 // ServerPush is a repo:refs_changed delivery.
-type ServerPush struct {
-	// Project is the project key (~user for a personal repository), Slug
-	// the repository slug, Name its display name (default: Slug).
-	Project, Slug, Name string
-	Changes             []ServerChange
-	// RequestID defaults to a random UUID.
-	RequestID string
-	// Date is the event's date (default: a fixed time).
-	Date time.Time
-	// NoCommits leaves out commits and toCommit, as releases before 8.x
-	// do.
-	NoCommits bool
-}
+type ServerPush = delivery.BitbucketServerPush
 
 // ServerPushDelivery returns a repo:refs_changed delivery signed with
 // secret, with the headers Data Center sends.
 func ServerPushDelivery(secret string, p ServerPush) (http.Header, []byte) {
-	body, err := json.Marshal(serverPushBody(p))
-	if err != nil {
-		panic(err) // only maps, strings and numbers: cannot fail
-	}
-	h := ServerHeaders(secret, "repo:refs_changed", body)
-	if p.RequestID != "" {
-		h.Set(headerRequestID, p.RequestID)
-	}
-	return h, body
+	return delivery.BitbucketServerPushDelivery(secret, p)
 }
 
 // ServerPingDelivery returns the diagnostics:ping delivery that the "Test
 // connection" button sends, signed with secret.
 func ServerPingDelivery(secret string) (http.Header, []byte) {
-	body := []byte(`{"test": true}`)
-	return ServerHeaders(secret, "diagnostics:ping", body), body
+	return delivery.BitbucketServerPing(secret)
 }
 
 // ServerHeaders returns the headers of a Data Center delivery of event
 // with body, signed with secret: X-Event-Key, X-Request-Id (random) and
 // X-Hub-Signature.
 func ServerHeaders(secret, event string, body []byte) http.Header {
-	h := http.Header{}
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set(headerEvent, event)
-	h.Set(headerRequestID, fakehost.UUID())
-	Sign(h, body, secret)
-	return h
-}
-
-func serverPushBody(p ServerPush) map[string]any {
-	name := p.Name
-	if name == "" {
-		name = p.Slug
-	}
-	date := p.Date
-	if date.IsZero() {
-		date = epoch
-	}
-	changes := make([]any, 0, len(p.Changes))
-	var commits []any
-	for _, c := range p.Changes {
-		from, to := orZeros(c.From), orZeros(c.To)
-		typ := "UPDATE"
-		switch {
-		case to == zeroSHA:
-			typ = "DELETE"
-		case from == zeroSHA:
-			typ = "ADD"
-		}
-		refType, display := "BRANCH", c.Ref
-		if s, ok := strings.CutPrefix(c.Ref, "refs/heads/"); ok {
-			display = s
-		} else if s, ok := strings.CutPrefix(c.Ref, "refs/tags/"); ok {
-			refType, display = "TAG", s
-		}
-		changes = append(changes, map[string]any{
-			"ref":   map[string]string{"id": c.Ref, "displayId": display, "type": refType},
-			"refId": c.Ref, "fromHash": from, "toHash": to, "type": typ,
-		})
-		if typ != "DELETE" {
-			when := c.Date
-			if when.IsZero() {
-				when = date
-			}
-			parent := from
-			if parent == zeroSHA {
-				parent = ""
-			}
-			commits = append(commits, serverCommitJSON(to, parent, c.Message, AuthorName, AuthorEmail, when.UnixMilli()))
-		}
-	}
-	body := map[string]any{
-		"eventKey": "repo:refs_changed",
-		"date":     date.Format("2006-01-02T15:04:05-0700"),
-		"actor": map[string]any{
-			"name": "jdoe", "emailAddress": AuthorEmail, "id": 101, "displayName": AuthorName,
-			"active": true, "slug": "jdoe", "type": "NORMAL",
-		},
-		"repository": serverRepo(p.Project, p.Slug, name),
-		"changes":    changes,
-	}
-	if !p.NoCommits && len(commits) > 0 {
-		body["commits"] = commits
-		body["toCommit"] = commits[0]
-	}
-	return body
-}
-
-func serverRepo(project, slug, name string) map[string]any {
-	projectType := "NORMAL"
-	if strings.HasPrefix(project, "~") {
-		projectType = "PERSONAL"
-	}
-	return map[string]any{
-		"slug": slug, "id": 84, "name": name, "hierarchyId": "e3c939f9ef4a7fae272e",
-		"scmId": "git", "state": "AVAILABLE", "statusMessage": "Available", "forkable": true,
-		"project": map[string]any{"key": project, "id": 84, "name": project, "public": false, "type": projectType},
-		"public":  false,
-	}
+	return delivery.BitbucketServerHeaders(secret, event, body)
 }
 
 // serverCommitJSON is a commit as the Data Center REST API and payloads
 // show it; parent is empty for a root commit.
 func serverCommitJSON(sha, parent, message, name, email string, millis int64) map[string]any {
-	user := map[string]any{"name": name, "emailAddress": email}
-	parents := []any{}
-	if len(parent) == 40 {
-		parents = append(parents, map[string]string{"id": parent, "displayId": parent[:11]})
-	}
-	display := sha
-	if len(sha) > 11 {
-		display = sha[:11]
-	}
-	return map[string]any{
-		"id": sha, "displayId": display, "message": message,
-		"author": user, "authorTimestamp": millis,
-		"committer": user, "committerTimestamp": millis,
-		"parents": parents,
-	}
-}
-
-func orZeros(sha string) string {
-	if sha == "" {
-		return zeroSHA
-	}
-	return sha
+	return delivery.BitbucketServerCommit(sha, parent, message, name, email, millis)
 }

@@ -1,295 +1,70 @@
 package fakegitlab
 
 import (
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
-	"github.com/gitsource/gitsource/gitlab/signing"
+	"github.com/gitsource/gitsource/internal/delivery"
 	"github.com/gitsource/gitsource/internal/fakegit"
-	"github.com/gitsource/gitsource/internal/fakehost"
 )
+
+// The delivery builders live in internal/delivery, which the command links
+// too; these names keep the fake's API.
 
 // Secrets are the secrets set on a webhook: its secret token, its signing
 // token ("whsec_..."), or both. Deliveries carry what is set.
-type Secrets struct {
-	Token        string
-	SigningToken string
-}
-
-// Push describes a push delivery. It needs no server: tests use it to make
-// exact or hostile payloads.
-type Push struct {
-	// ProjectID is project.id and project_id; 0 leaves both out.
-	ProjectID int64
-	// PathWithNamespace is project.path_with_namespace, copied unchecked.
-	PathWithNamespace string
-	// Name is the project's display name; empty means the last path
-	// segment.
-	Name string
-	// Ref is the full ref: refs/heads/feature/login, refs/tags/v1.0.
-	Ref string
-	// Before and After are the old and new object ids; After all zeros is
-	// a deletion. For an annotated tag After is the tag object.
-	Before, After string
-	// CheckoutSHA is the commit; empty means After. It is sent as null
-	// when After is all zeros.
-	CheckoutSHA string
-	// Commits are the listed commits; TotalCommits is total_commits_count
-	// (0 means len(Commits)).
-	Commits      []Commit
-	TotalCommits int
-	// System sends the push as a system hook: X-Gitlab-Event: System Hook,
-	// event_name and no object_kind.
-	System bool
-	// OldFormat leaves out project.path, which old GitLab releases did
-	// not send.
-	OldFormat bool
-}
+type Secrets = delivery.GitLabSecrets
 
 // Commit is an entry of a push's commits[].
-type Commit struct {
-	ID, Message              string
-	Timestamp                time.Time
-	AuthorName, AuthorEmail  string
-	Added, Modified, Removed []string
-}
+type Commit = delivery.GitLabCommit
+
+// Push describes a push delivery. It needs no server: tests use it to make
+// exact or hostile payloads. See delivery.GitLabPush for its fields.
+type Push delivery.GitLabPush
 
 // IsTag reports whether the push is of a tag.
-func (p Push) IsTag() bool { return strings.HasPrefix(p.Ref, "refs/tags/") }
+func (p Push) IsTag() bool { return delivery.GitLabPush(p).IsTag() }
 
 // Event returns the X-Gitlab-Event value GitLab sends for p.
-func (p Push) Event() string {
-	switch {
-	case p.System:
-		return "System Hook"
-	case p.IsTag():
-		return "Tag Push Hook"
-	}
-	return "Push Hook"
-}
-
-// The JSON shapes of a push, in GitLab's field order.
-type (
-	pushJSON struct {
-		ObjectKind        string       `json:"object_kind,omitempty"`
-		EventName         string       `json:"event_name"`
-		Before            string       `json:"before"`
-		After             string       `json:"after"`
-		Ref               string       `json:"ref"`
-		RefProtected      bool         `json:"ref_protected"`
-		CheckoutSHA       *string      `json:"checkout_sha"`
-		Message           *string      `json:"message"`
-		UserID            int64        `json:"user_id"`
-		UserName          string       `json:"user_name"`
-		UserUsername      string       `json:"user_username"`
-		UserEmail         string       `json:"user_email"`
-		UserAvatar        string       `json:"user_avatar"`
-		ProjectID         int64        `json:"project_id,omitempty"`
-		Project           projectJSON  `json:"project"`
-		Commits           []commitJSON `json:"commits"`
-		TotalCommitsCount int          `json:"total_commits_count"`
-		PushOptions       struct{}     `json:"push_options"`
-		Repository        repoJSON     `json:"repository"`
-	}
-	projectJSON struct {
-		ID                int64   `json:"id,omitempty"`
-		Name              string  `json:"name"`
-		Description       string  `json:"description"`
-		WebURL            string  `json:"web_url"`
-		AvatarURL         *string `json:"avatar_url"`
-		GitSSHURL         string  `json:"git_ssh_url"`
-		GitHTTPURL        string  `json:"git_http_url"`
-		Namespace         string  `json:"namespace"`
-		VisibilityLevel   int     `json:"visibility_level"`
-		Path              string  `json:"path,omitempty"`
-		PathWithNamespace string  `json:"path_with_namespace"`
-		DefaultBranch     string  `json:"default_branch"`
-		CIConfigPath      string  `json:"ci_config_path,omitempty"`
-		Homepage          string  `json:"homepage"`
-		URL               string  `json:"url"`
-		SSHURL            string  `json:"ssh_url"`
-		HTTPURL           string  `json:"http_url"`
-	}
-	repoJSON struct {
-		Name            string `json:"name"`
-		URL             string `json:"url"`
-		Description     string `json:"description"`
-		Homepage        string `json:"homepage"`
-		GitHTTPURL      string `json:"git_http_url"`
-		GitSSHURL       string `json:"git_ssh_url"`
-		VisibilityLevel int    `json:"visibility_level"`
-	}
-	commitJSON struct {
-		ID        string     `json:"id"`
-		Message   string     `json:"message"`
-		Title     string     `json:"title"`
-		Timestamp string     `json:"timestamp"`
-		URL       string     `json:"url"`
-		Author    authorJSON `json:"author"`
-		Added     []string   `json:"added"`
-		Modified  []string   `json:"modified"`
-		Removed   []string   `json:"removed"`
-	}
-	authorJSON struct {
-		Name  string `json:"name"`
-		Email string `json:"email"`
-	}
-)
-
-// instance is the web URL put in payloads. It is deliberately not the
-// fake's URL: nothing may build a download URL from a payload.
-const instance = "https://gitlab.example.com"
+func (p Push) Event() string { return delivery.GitLabPush(p).Event() }
 
 // Payload returns the JSON body GitLab sends for p.
-func (p Push) Payload() []byte {
-	name := p.Name
-	path := p.PathWithNamespace[strings.LastIndexByte(p.PathWithNamespace, '/')+1:]
-	if name == "" {
-		name = path
-	}
-	ns := ""
-	if i := strings.LastIndexByte(p.PathWithNamespace, '/'); i > 0 {
-		ns = p.PathWithNamespace[:i]
-		ns = ns[strings.LastIndexByte(ns, '/')+1:] // GitLab sends the last group's name only
-	}
-	web := instance + "/" + p.PathWithNamespace
-	kind := "push"
-	if p.IsTag() {
-		kind = "tag_push"
-	}
-	j := pushJSON{
-		EventName: kind, Before: p.Before, After: p.After, Ref: p.Ref,
-		UserID: 4, UserName: "John Smith", UserUsername: "jsmith", UserEmail: "", UserAvatar: instance + "/uploads/-/system/user/avatar/4/avatar.png",
-		ProjectID: p.ProjectID,
-		Project: projectJSON{
-			ID: p.ProjectID, Name: name, WebURL: web, GitSSHURL: "git@gitlab.example.com:" + p.PathWithNamespace + ".git",
-			GitHTTPURL: web + ".git", Namespace: ns, Path: path, PathWithNamespace: p.PathWithNamespace,
-			DefaultBranch: "main", CIConfigPath: "", Homepage: web,
-			URL: "git@gitlab.example.com:" + p.PathWithNamespace + ".git", SSHURL: "git@gitlab.example.com:" + p.PathWithNamespace + ".git", HTTPURL: web + ".git",
-		},
-		Repository: repoJSON{Name: name, URL: "git@gitlab.example.com:" + p.PathWithNamespace + ".git", Homepage: web, GitHTTPURL: web + ".git", GitSSHURL: "git@gitlab.example.com:" + p.PathWithNamespace + ".git"},
-		Commits:    []commitJSON{},
-	}
-	if !p.System {
-		j.ObjectKind = kind
-	}
-	if p.OldFormat {
-		j.Project.Path = ""
-	}
-	if p.Before == "" {
-		j.Before = fakegit.ZeroSHA
-	}
-	if p.After != fakegit.ZeroSHA {
-		c := p.CheckoutSHA
-		if c == "" {
-			c = p.After
-		}
-		j.CheckoutSHA = &c
-	}
-	for _, c := range p.Commits {
-		title, _, _ := strings.Cut(c.Message, "\n")
-		j.Commits = append(j.Commits, commitJSON{
-			ID: c.ID, Message: c.Message, Title: title, Timestamp: c.Timestamp.Format(time.RFC3339),
-			URL: web + "/-/commit/" + c.ID, Author: authorJSON{Name: c.AuthorName, Email: c.AuthorEmail},
-			Added: nonNil(c.Added), Modified: nonNil(c.Modified), Removed: nonNil(c.Removed),
-		})
-	}
-	j.TotalCommitsCount = p.TotalCommits
-	if j.TotalCommitsCount == 0 {
-		j.TotalCommitsCount = len(p.Commits)
-	}
-	b, err := json.Marshal(j)
-	if err != nil {
-		panic(fmt.Sprintf("fakegitlab: %v", err))
-	}
-	return b
-}
+func (p Push) Payload() []byte { return delivery.GitLabPush(p).Payload() }
 
 // Delivery returns the headers and body GitLab sends for p, with the
-// secrets of sec and the signing timestamp now.
+// secrets of sec and the signing timestamp now. A malformed signing token
+// panics.
 func (p Push) Delivery(sec Secrets, now time.Time) (http.Header, []byte) {
-	body := p.Payload()
-	h := NewHeader(p.Event())
-	Sign(h, body, sec, now)
+	h, body, err := delivery.GitLabPush(p).SignedDelivery(sec, now)
+	must(err)
 	return h, body
 }
 
 // MergeRequestDelivery returns a Merge Request Hook delivery for the
 // project: an event gitsource ignores.
 func MergeRequestDelivery(sec Secrets, pathWithNamespace string, now time.Time) (http.Header, []byte) {
-	web := instance + "/" + pathWithNamespace
-	body, err := json.Marshal(map[string]any{
-		"object_kind": "merge_request",
-		"event_type":  "merge_request",
-		"user":        map[string]any{"id": 1, "name": "Administrator", "username": "root"},
-		"project":     map[string]any{"id": 1, "path_with_namespace": pathWithNamespace, "web_url": web, "default_branch": "main"},
-		"object_attributes": map[string]any{
-			"id": 99, "iid": 1, "source_branch": "feature/login", "target_branch": "main",
-			"state": "opened", "action": "open", "title": "Add login",
-			"last_commit": map[string]any{"id": "da1560886d4f094c3e6c9ef40349f7d38b5d27d7"},
-		},
-		"labels":     []any{},
-		"changes":    map[string]any{},
-		"repository": map[string]any{"name": "proj", "homepage": web},
-	})
-	if err != nil {
-		panic(fmt.Sprintf("fakegitlab: %v", err))
-	}
-	h := NewHeader("Merge Request Hook")
-	Sign(h, body, sec, now)
+	h, body, err := delivery.GitLabMergeRequest(sec, pathWithNamespace, now)
+	must(err)
 	return h, body
 }
 
 // NewHeader returns the unsigned headers of a delivery of event, with
 // fresh ids. Idempotency-Key, which a retry keeps, also serves as
 // webhook-id when the delivery is signed.
-func NewHeader(event string) http.Header {
-	h := http.Header{}
-	h.Set("Content-Type", "application/json")
-	h.Set("User-Agent", "GitLab/18.6.0")
-	h.Set("X-Gitlab-Event", event)
-	h.Set("X-Gitlab-Webhook-UUID", fakehost.UUID())
-	h.Set("X-Gitlab-Event-UUID", fakehost.UUID())
-	h.Set("Idempotency-Key", fakehost.UUID())
-	h.Set("X-Gitlab-Instance", instance)
-	return h
-}
+func NewHeader(event string) http.Header { return delivery.GitLabHeader(event) }
 
 // Sign sets the secret token and the signing headers of sec on h for
 // body, replacing those already there. A secret left empty sends nothing.
+// A malformed signing token panics.
 func Sign(h http.Header, body []byte, sec Secrets, now time.Time) {
-	h.Del("X-Gitlab-Token")
-	for _, k := range []string{signing.HeaderID, signing.HeaderTimestamp, signing.HeaderSignature} {
-		h.Del(k)
-	}
-	if sec.Token != "" {
-		h.Set("X-Gitlab-Token", sec.Token)
-	}
-	if sec.SigningToken != "" {
-		key, err := signing.ParseKey(sec.SigningToken)
-		if err != nil {
-			panic(fmt.Sprintf("fakegitlab: %v", err))
-		}
-		id := h.Get("Idempotency-Key")
-		if id == "" {
-			id = fakehost.UUID()
-		}
-		signing.SignHeader(h, id, now, body, key)
-	}
+	must(delivery.GitLabSign(h, body, sec, now))
 }
 
 // SigningToken returns a fresh signing token, "whsec_" and 32 random bytes
 // in base64, as GitLab makes them.
-func SigningToken() string {
-	var b [32]byte
-	_, _ = rand.Read(b[:])
-	return "whsec_" + base64.StdEncoding.EncodeToString(b[:])
-}
+func SigningToken() string { return delivery.GitLabSigningToken() }
 
 // PushDelivery returns the delivery GitLab sends after a push that moved
 // ref (refs/heads/... or refs/tags/...) of project to where it is now.
@@ -333,9 +108,9 @@ func (s *Server) PushDelivery(sec Secrets, project, ref string) (http.Header, []
 	return push.Delivery(sec, now())
 }
 
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
+// must panics on a malformed signing token, a bug in the test that set it.
+func must(err error) {
+	if err != nil {
+		panic(fmt.Sprintf("fakegitlab: %v", err))
 	}
-	return s
 }
