@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -18,8 +19,18 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/gitsource/gitsource/internal/fakebitbucket"
+	"github.com/gitsource/gitsource/internal/fakegit"
+	"github.com/gitsource/gitsource/internal/fakegitee"
+	"github.com/gitsource/gitsource/internal/fakegithub"
+	"github.com/gitsource/gitsource/internal/fakegitlab"
 	"github.com/gitsource/gitsource/internal/fetch"
+	"github.com/gitsource/gitsource/internal/s3test"
 	"github.com/gitsource/gitsource/provider"
 	"github.com/gitsource/gitsource/route"
 	"github.com/gitsource/gitsource/sink"
@@ -478,5 +489,402 @@ func TestCheckSinkURL(t *testing.T) {
 	}
 	if err := checkKeyTemplate("/{ref}.zip"); err == nil {
 		t.Errorf("a key template making absolute keys was accepted")
+	}
+}
+
+// The routes of the table test: a monorepo split into two pipelines, and
+// its releases.
+const tableRoutes = `
+version: 1
+routes:
+  - name: web
+    repositories: [octo/shop]
+    branches:
+      include: [main, release/**]
+      exclude: [release/old/**]
+    paths:
+      include: [web/**]
+      exclude: [web/docs/**]
+    key: "web/{provider}/{ref}.zip"
+  - name: api
+    repositories: [octo/shop]
+    branches: [main]
+    paths:
+      include: [api/**]
+      exclude: ["**/*.md"]
+    on_unknown_paths: skip
+    key: "api/{provider}/{ref}.zip"
+  - name: releases
+    repositories: [octo/shop]
+    tags:
+      include: ["v*"]
+      exclude: ["v*-rc*"]
+    key: "releases/{provider}/{ref}.zip"
+`
+
+// tablePush is a push of the table test.
+type tablePush struct {
+	repo    string   // OWNER/NAME
+	ref     string   // full ref
+	files   []string // the changed files the payload lists
+	partial bool     // the payload's list is incomplete (capped, forced)
+}
+
+// tableHost is a provider set up against its fake.
+type tableHost struct {
+	name string
+	// lists tells whether the host's payloads list changed files.
+	lists bool
+	setup func(t *testing.T, files map[string]fakegit.File) (env map[string]string, deliver func(tablePush) (http.Header, []byte))
+}
+
+const tableSecret = "table-secret"
+
+var zeros = strings.Repeat("0", 40)
+var oldTip = strings.Repeat("1", 40)
+
+func tableHosts() []tableHost {
+	repos := []string{"octo/shop", "octo/other"}
+	return []tableHost{
+		{name: "github", lists: true, setup: func(t *testing.T, files map[string]fakegit.File) (map[string]string, func(tablePush) (http.Header, []byte)) {
+			gh := fakegithub.New(t)
+			shas := map[string]string{}
+			for _, repo := range repos {
+				owner, name, _ := strings.Cut(repo, "/")
+				gh.AddRepo(owner, name, false)
+				shas[repo] = gh.Commit(owner, name, "main", files)
+			}
+			env := map[string]string{"GITHUB_WEBHOOK_SECRET": tableSecret, "GITHUB_API_URL": gh.URL(), "GITHUB_ARCHIVE_HOSTS": gh.CodeloadHost()}
+			return env, func(p tablePush) (http.Header, []byte) {
+				owner, name, _ := strings.Cut(p.repo, "/")
+				sha := shas[p.repo]
+				// A forced push is one whose payload GitHub does not
+				// describe in full.
+				body := fakegithub.PushPayload(fakegithub.PushSpec{Owner: owner, Name: name, Ref: p.ref, Before: oldTip, After: sha,
+					Commits: []fakegithub.CommitSpec{{ID: sha, Message: "change", Modified: p.files}}, Forced: p.partial})
+				return fakegithub.Sign(tableSecret, body), body
+			}
+		}},
+		{name: "gitlab", lists: true, setup: func(t *testing.T, files map[string]fakegit.File) (map[string]string, func(tablePush) (http.Header, []byte)) {
+			gl := fakegitlab.New(t)
+			shas := map[string]string{}
+			ids := map[string]int64{}
+			for _, repo := range repos {
+				ids[repo] = gl.AddProject(repo).ID
+				shas[repo] = gl.Commit(repo, "main", "change", files)
+			}
+			env := map[string]string{"GITLAB_WEBHOOK_TOKEN": tableSecret, "GITLAB_URL": gl.URL()}
+			return env, func(p tablePush) (http.Header, []byte) {
+				sha := shas[p.repo]
+				push := fakegitlab.Push{ProjectID: ids[p.repo], PathWithNamespace: p.repo, Ref: p.ref, Before: oldTip, After: sha, CheckoutSHA: sha,
+					Commits: []fakegitlab.Commit{{ID: sha, Message: "change", Timestamp: time.Now(), Modified: p.files}}}
+				if p.partial {
+					push.TotalCommits = 30 // more than GitLab lists
+				}
+				return push.Delivery(fakegitlab.Secrets{Token: tableSecret}, time.Now())
+			}
+		}},
+		{name: "gitee", lists: true, setup: func(t *testing.T, files map[string]fakegit.File) (map[string]string, func(tablePush) (http.Header, []byte)) {
+			ge := fakegitee.New(t)
+			shas := map[string]string{}
+			for _, repo := range repos {
+				owner, name, _ := strings.Cut(repo, "/")
+				ge.AddRepo(owner, name, false)
+				shas[repo] = ge.Commit(owner, name, "main", "change", files)
+			}
+			env := map[string]string{"GITEE_WEBHOOK_SECRET": tableSecret, "GITEE_URL": ge.URL(), "GITEE_ARCHIVE_HOSTS": ge.DownloadHost()}
+			return env, func(p tablePush) (http.Header, []byte) {
+				owner, name, _ := strings.Cut(p.repo, "/")
+				sha := shas[p.repo]
+				spec := fakegitee.PushSpec{Owner: owner, Name: name, Ref: p.ref, Before: oldTip, After: sha,
+					Commits: []fakegitee.CommitSpec{{ID: sha, Message: "change", Modified: p.files}}}
+				if p.partial {
+					spec.TotalCommits = 30
+				}
+				return fakegitee.Push(fakegitee.Auth{Mode: fakegitee.Signature, Secret: tableSecret}, spec)
+			}
+		}},
+		{name: "bitbucket", setup: func(t *testing.T, files map[string]fakegit.File) (map[string]string, func(tablePush) (http.Header, []byte)) {
+			bb := fakebitbucket.NewCloud(t)
+			shas := map[string]string{}
+			for _, repo := range repos {
+				owner, name, _ := strings.Cut(repo, "/")
+				shas[repo] = bb.Commit(owner, name, "main", "change", files)
+			}
+			env := map[string]string{"BITBUCKET_WEBHOOK_SECRET": tableSecret, "BITBUCKET_URL": bb.URL(), "BITBUCKET_API_URL": bb.APIURL()}
+			return env, func(p tablePush) (http.Header, []byte) {
+				owner, name, _ := strings.Cut(p.repo, "/")
+				kind, short := "branch", strings.TrimPrefix(p.ref, "refs/heads/")
+				if tag, ok := strings.CutPrefix(p.ref, "refs/tags/"); ok {
+					kind, short = "tag", tag
+				}
+				return fakebitbucket.CloudPushDelivery(tableSecret, fakebitbucket.CloudPush{Workspace: owner, Slug: name,
+					Changes: []fakebitbucket.CloudChange{{Type: kind, Name: short, Old: oldTip, New: shas[p.repo], Message: "change"}}})
+			}
+		}},
+		{name: "bitbucket-server", setup: func(t *testing.T, files map[string]fakegit.File) (map[string]string, func(tablePush) (http.Header, []byte)) {
+			bs := fakebitbucket.NewServer(t)
+			shas := map[string]string{}
+			for _, repo := range repos {
+				// Data Center project keys are upper case: OCTO/shop
+				// passes the route's octo/shop all the same.
+				_, name, _ := strings.Cut(repo, "/")
+				shas[repo] = bs.Commit("OCTO", name, "main", "change", files)
+			}
+			env := map[string]string{"BITBUCKET_SERVER_WEBHOOK_SECRET": tableSecret, "BITBUCKET_SERVER_URL": bs.URL()}
+			return env, func(p tablePush) (http.Header, []byte) {
+				_, name, _ := strings.Cut(p.repo, "/")
+				return fakebitbucket.ServerPushDelivery(tableSecret, fakebitbucket.ServerPush{Project: "OCTO", Slug: name,
+					Changes: []fakebitbucket.ServerChange{{Ref: p.ref, From: oldTip, To: shas[p.repo], Message: "change"}}})
+			}
+		}},
+	}
+}
+
+// tableRows are the pushes, with the routes each writes when the payload
+// lists changed files (want) and when it lists none (unlisted: Bitbucket).
+var tableRows = []struct {
+	name           string
+	push           tablePush
+	want, unlisted []string
+}{
+	{"main touches web", tablePush{"octo/shop", "refs/heads/main", []string{"web/index.html"}, false}, []string{"web"}, []string{"web"}},
+	{"main touches web and api", tablePush{"octo/shop", "refs/heads/main", []string{"web/app.js", "api/main.go"}, false}, []string{"web", "api"}, []string{"web"}},
+	{"excludes win: web/docs only", tablePush{"octo/shop", "refs/heads/main", []string{"web/docs/guide.md"}, false}, nil, []string{"web"}},
+	{"excludes win: api markdown", tablePush{"octo/shop", "refs/heads/main", []string{"api/README.md"}, false}, nil, []string{"web"}},
+	{"release/** spans segments", tablePush{"octo/shop", "refs/heads/release/2024/q1", []string{"web/app.js"}, false}, []string{"web"}, []string{"web"}},
+	{"excluded branch", tablePush{"octo/shop", "refs/heads/release/old/1", []string{"web/app.js"}, false}, nil, nil},
+	{"other branch", tablePush{"octo/shop", "refs/heads/feature/login", []string{"web/app.js", "api/main.go"}, false}, nil, nil},
+	{"tag", tablePush{"octo/shop", "refs/tags/v1.2.0", nil, false}, []string{"releases"}, []string{"releases"}},
+	{"excluded tag", tablePush{"octo/shop", "refs/tags/v1.3.0-rc1", nil, false}, nil, nil},
+	{"other repository", tablePush{"octo/other", "refs/heads/main", []string{"web/app.js"}, false}, nil, nil},
+	{"unknown changes: build vs skip", tablePush{"octo/shop", "refs/heads/main", []string{"README.md"}, true}, []string{"web"}, []string{"web"}},
+	{"unknown changes: one listed file is enough", tablePush{"octo/shop", "refs/heads/main", []string{"api/main.go"}, true}, []string{"web", "api"}, []string{"web"}},
+}
+
+// countDownloads counts the archives fetched through the providers'
+// clients: their 200 answers (the clients make no other calls here).
+func countDownloads(cfg *Config) *atomic.Int64 {
+	var n atomic.Int64
+	for _, c := range cfg.HTTPClients {
+		next := c.Transport
+		if next == nil {
+			next = http.DefaultTransport
+		}
+		c.Transport = roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			resp, err := next.RoundTrip(req)
+			if err == nil && resp.StatusCode == http.StatusOK {
+				n.Add(1)
+			}
+			return resp, err
+		})
+	}
+	return &n
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestRouterTable sends each push of tableRows from each provider through
+// the Handler and the Router into a directory, and checks which routes
+// wrote: the answer, the objects, their metadata and one download.
+func TestRouterTable(t *testing.T) {
+	files := map[string]fakegit.File{
+		"buildspec.yml":     {Content: []byte("version: 0.2\n")},
+		"web/index.html":    {Content: []byte("<h1>shop</h1>\n")},
+		"web/docs/guide.md": {Content: []byte("# guide\n")},
+		"api/main.go":       {Content: []byte("package main\n")},
+		"api/README.md":     {Content: []byte("# api\n")},
+	}
+	for _, host := range tableHosts() {
+		t.Run(host.name, func(t *testing.T) {
+			env, deliver := host.setup(t, files)
+			dir := t.TempDir()
+			env["GITSOURCE_SINK"] = "file://" + dir
+			env["GITSOURCE_CONFIG"] = filepath.Join(t.TempDir(), "routes.yaml")
+			if err := os.WriteFile(env["GITSOURCE_CONFIG"], []byte(tableRoutes), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := Load(envOf(env), LoadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			router, err := cfg.NewRouter(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			downloads := countDownloads(cfg)
+			web := httptest.NewServer(&Handler{Providers: cfg.Providers, Dispatcher: router})
+			defer web.Close()
+
+			for _, row := range tableRows {
+				clearDir(t, dir)
+				want := row.want
+				if !host.lists {
+					want = row.unlisted
+				}
+				before := downloads.Load()
+				hdr, body := deliver(row.push)
+				status, ans := postAnswer(t, web.URL+"/", hdr, body)
+
+				var got []string
+				for _, res := range ans.Results {
+					got = append(got, strings.SplitN(res.Key, "/", 2)[0])
+				}
+				short := row.push.ref[strings.Index(row.push.ref[5:], "/")+6:]
+				var wantKeys []string
+				for _, name := range want {
+					wantKeys = append(wantKeys, name+"/"+host.name+"/"+short+".zip")
+				}
+				sort.Strings(wantKeys)
+				n := downloads.Load() - before
+				outcome := ans.Status
+				if ans.Status == "ignored" {
+					outcome += ": " + ans.Message
+				}
+				t.Logf("%-16s | %-44s | routes %-14s | %d download(s) | %d %s", host.name, row.name, "["+strings.Join(got, ",")+"]", n, status, outcome)
+
+				switch {
+				case status != http.StatusOK:
+					t.Errorf("%s: status %d: %s", row.name, status, ans.Message)
+				case len(want) == 0 && (ans.Status != "ignored" || !strings.Contains(ans.Message, "no route matches")):
+					t.Errorf("%s: answer %+v, want ignored", row.name, ans)
+				case len(want) > 0 && ans.Status != "ok":
+					t.Errorf("%s: answer %+v, want ok", row.name, ans)
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("%s: routes %v, want %v", row.name, got, want)
+				}
+				if written := zipsUnder(t, dir); !slices.Equal(written, wantKeys) {
+					t.Errorf("%s: objects %v, want %v", row.name, written, wantKeys)
+				}
+				if wantN := int64(min(len(want), 1)); n != wantN {
+					t.Errorf("%s: %d downloads, want %d", row.name, n, wantN)
+				}
+				for i, key := range wantKeys {
+					checkRouted(t, dir, key, strings.SplitN(wantKeys[i], "/", 2)[0])
+				}
+			}
+		})
+	}
+}
+
+// postAnswer sends a delivery and decodes the answer.
+func postAnswer(t *testing.T, url string, h http.Header, body []byte) (int, Answer) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = h
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var ans Answer
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&ans); err != nil {
+		t.Fatalf("answer: %v", err)
+	}
+	return resp.StatusCode, ans
+}
+
+// checkRouted asserts that key holds the re-rooted repository and names
+// its route in its metadata.
+func checkRouted(t *testing.T, dir, key, routeName string) {
+	t.Helper()
+	zr, err := zip.OpenReader(filepath.Join(dir, key))
+	if err != nil {
+		t.Errorf("%s: %v", key, err)
+		return
+	}
+	defer zr.Close()
+	if !slices.ContainsFunc(zr.File, func(f *zip.File) bool { return f.Name == "buildspec.yml" }) ||
+		!slices.ContainsFunc(zr.File, func(f *zip.File) bool { return f.Name == "web/index.html" }) {
+		t.Errorf("%s: the repository is not at the root", key)
+	}
+	var meta map[string]string
+	data, _ := os.ReadFile(filepath.Join(dir, key+".json"))
+	if json.Unmarshal(data, &meta) != nil || meta[MetaRoute] != routeName {
+		t.Errorf("%s: metadata %s, want %s %s", key, data, MetaRoute, routeName)
+	}
+}
+
+// clearDir empties dir, keeping it: it is a sink's root.
+func clearDir(t *testing.T, dir string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestRouterS3 splits one GitHub push between two routes writing to two
+// prefixes of a real S3 server: two objects, one download.
+func TestRouterS3(t *testing.T) {
+	srv := s3test.Start(t)
+	srv.SetEnv(t)
+	bucket := srv.NewBucket(t, true)
+	host := tableHosts()[0]
+	env, deliver := host.setup(t, map[string]fakegit.File{
+		"buildspec.yml": {Content: []byte("version: 0.2\n")}, "web/index.html": {Content: []byte("<h1/>\n")}, "api/main.go": {Content: []byte("package main\n")},
+	})
+	params := fmt.Sprintf("?endpoint=%s&use_path_style=true&region=%s", srv.Endpoint(), srv.Region())
+	routes := fmt.Sprintf(`routes:
+  - name: web
+    paths: [web/**]
+    sink: "s3://%[1]s/web%[2]s"
+    key: "{ref}.zip"
+  - name: api
+    paths: [api/**]
+    sink: "s3://%[1]s/api%[2]s"
+    key: "{ref}.zip"
+`, bucket, params)
+	env["GITSOURCE_CONFIG"] = filepath.Join(t.TempDir(), "routes.yaml")
+	if err := os.WriteFile(env["GITSOURCE_CONFIG"], []byte(routes), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(envOf(env), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	router, err := cfg.NewRouter(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	downloads := countDownloads(cfg)
+	web := httptest.NewServer(&Handler{Providers: cfg.Providers, Dispatcher: router})
+	defer web.Close()
+
+	hdr, body := deliver(tablePush{repo: "octo/shop", ref: "refs/heads/main", files: []string{"web/index.html", "api/main.go"}})
+	status, ans := postAnswer(t, web.URL+"/github", hdr, body)
+	if status != http.StatusOK || len(ans.Results) != 2 {
+		t.Fatalf("answer %d %+v", status, ans)
+	}
+	if n := downloads.Load(); n != 1 {
+		t.Errorf("%d downloads, want 1", n)
+	}
+	client := srv.Client(t)
+	for i, want := range []string{"web", "api"} {
+		key := want + "/main.zip"
+		obj, err := client.GetObject(context.Background(), &s3.GetObjectInput{Bucket: &bucket, Key: &key})
+		if err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		data, _ := io.ReadAll(obj.Body)
+		obj.Body.Close()
+		zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+		if err != nil || !slices.ContainsFunc(zr.File, func(f *zip.File) bool { return f.Name == "buildspec.yml" }) {
+			t.Errorf("%s is not the re-rooted repository: %v", key, err)
+		}
+		if obj.Metadata[MetaRoute] != want || ans.Results[i].Key != key || ans.Results[i].VersionID != aws.ToString(obj.VersionId) {
+			t.Errorf("%s: metadata %v, result %+v, version %s", key, obj.Metadata, ans.Results[i], aws.ToString(obj.VersionId))
+		}
 	}
 }
