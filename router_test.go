@@ -540,7 +540,6 @@ type tableHost struct {
 
 const tableSecret = "table-secret"
 
-var zeros = strings.Repeat("0", 40)
 var oldTip = strings.Repeat("1", 40)
 
 func tableHosts() []tableHost {
