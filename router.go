@@ -159,11 +159,14 @@ func (c *Config) NewRouter(ctx context.Context) (*Router, error) {
 }
 
 // Dispatch writes each event to the routes it matches, in turn, and stops
-// at the first failure. When no event matches any route the error is of
-// kind provider.ErrIgnored and says why.
+// at the first failure. A route whose object already holds the event's
+// commit (a redelivery) or a newer one is not written again, as with
+// Relay. When no event was written the error is of kind
+// provider.ErrIgnored and says why: no route matched, or (wrapping
+// ErrStale) every matching object holds a newer commit.
 func (r *Router) Dispatch(ctx context.Context, evs []provider.Event) ([]Result, error) {
 	var results []Result
-	var skipped []string
+	var skipped []error
 	for _, ev := range evs {
 		if err := ev.Validate(); err != nil {
 			return results, err
@@ -172,17 +175,20 @@ func (r *Router) Dispatch(ctx context.Context, evs []provider.Event) ([]Result, 
 		if len(targets) == 0 {
 			r.logger().InfoContext(ctx, "no route matches", "provider", ev.Provider, "repo", ev.Repo.FullName(),
 				"ref", ev.Ref.Full(), "commit", ev.Commit.SHA, "delivery", ev.Delivery, "reasons", reasons)
-			skipped = append(skipped, fmt.Sprintf("%s (%s)", ev, summarize(reasons)))
+			skipped = append(skipped, fmt.Errorf("no route matches %s (%s)", ev, summarize(reasons)))
 			continue
 		}
-		res, err := r.write(ctx, ev, targets)
+		res, stale, err := r.write(ctx, ev, targets)
 		results = append(results, res...)
 		if err != nil {
 			return results, err
 		}
+		if len(res) == 0 && len(stale) > 0 {
+			skipped = append(skipped, fmt.Errorf("%w: %s", ErrStale, strings.Join(stale, "; ")))
+		}
 	}
 	if len(results) == 0 && len(skipped) > 0 {
-		return nil, provider.Ignoredf("no route matches %s", strings.Join(skipped, "; "))
+		return nil, &provider.Error{Kind: provider.ErrIgnored, Err: errors.Join(skipped...)}
 	}
 	return results, nil
 }
@@ -254,14 +260,18 @@ func (r *Router) changes(ctx context.Context, ev provider.Event) route.Changes {
 }
 
 // write relays ev's archive to targets: one download, streamed to every
-// target's sink at once.
-func (r *Router) write(ctx context.Context, ev provider.Event, targets []Target) ([]Result, error) {
-	fo := &fanout{}
+// target's sink at once. With a sink.Conditional sink each target is
+// ordered as Relay orders its key: a target that holds this commit is
+// reported, not written; one that holds a newer commit is skipped (and
+// described in stales); the others are written only if unchanged since
+// read, and all is decided again when another writer got in between.
+func (r *Router) write(ctx context.Context, ev provider.Event, targets []Target) (results []Result, stales []string, err error) {
+	var dests []fanoutTarget
 	seen := map[string]bool{}
 	for _, t := range targets {
 		key := t.Key.Key(ev)
 		if err := sink.ValidateKey(key); err != nil {
-			return nil, provider.BadRequestf("object key of route %s for %s: %v", t.Route.Name, ev, err)
+			return nil, nil, provider.BadRequestf("object key of route %s for %s: %v", t.Route.Name, ev, err)
 		}
 		// Two routes naming the same object write it once.
 		id := t.Route.Sink + "\x00" + key
@@ -269,19 +279,57 @@ func (r *Router) write(ctx context.Context, ev provider.Event, targets []Target)
 			continue
 		}
 		seen[id] = true
-		fo.targets = append(fo.targets, fanoutTarget{sink: t.Sink, key: key, route: t.Route})
+		dests = append(dests, fanoutTarget{sink: t.Sink, key: key, route: t.Route, tmpl: t.Key})
 	}
-	relay := *r.Relay
-	relay.Sink = fo
-	relay.Key = targets[0].Key
-	if _, err := relay.Relay(ctx, ev); err != nil {
-		return nil, err
+	for range maxConflicts {
+		results, stales = nil, nil
+		var pending []fanoutTarget
+		for _, d := range dests {
+			cs, ok := d.sink.(sink.Conditional)
+			if !ok {
+				pending = append(pending, d)
+				continue
+			}
+			held, err := cs.Stat(ctx, d.key)
+			switch {
+			case errors.Is(err, sink.ErrNotExist):
+				d.cond, d.etag = cs, sink.IfAbsent
+			case err != nil:
+				return nil, nil, provider.Upstreamf("reading %s: %w", d.key, err)
+			default:
+				switch order(ev, held.Metadata) {
+				case duplicate:
+					results = append(results, Result{Key: held.Key, VersionID: held.VersionID, Commit: held.Metadata[MetaCommit], Size: held.Size})
+					continue
+				case stale:
+					stales = append(stales, fmt.Sprintf("route %s: %s holds %s, this push %s", d.route.Name, held.Key, shortSHA(held.Metadata[MetaCommit]), ev.Commit.ShortSHA()))
+					continue
+				}
+				d.cond, d.etag = cs, held.ETag
+			}
+			pending = append(pending, d)
+		}
+		if len(pending) == 0 {
+			return results, stales, nil
+		}
+		fo := &fanout{targets: pending}
+		relay := *r.Relay
+		relay.Sink = fo
+		relay.Key = pending[0].tmpl
+		_, _, err := relay.relay(ctx, ev)
+		if errors.Is(err, sink.ErrPreconditionFailed) {
+			r.logger().InfoContext(ctx, "an object changed during the upload, deciding again", "delivery", ev.Delivery, "error", err)
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, obj := range fo.objects {
+			results = append(results, Result{Key: obj.Key, VersionID: obj.VersionID, Commit: ev.Commit.SHA, Size: obj.Size})
+		}
+		return results, stales, nil
 	}
-	results := make([]Result, len(fo.objects))
-	for i, obj := range fo.objects {
-		results[i] = Result{Key: obj.Key, VersionID: obj.VersionID, Commit: ev.Commit.SHA, Size: obj.Size}
-	}
-	return results, nil
+	return nil, nil, provider.Upstreamf("writing %s: the objects kept changing under %d attempts", ev, maxConflicts)
 }
 
 func (r *Router) logger() *slog.Logger {
@@ -303,6 +351,19 @@ type fanoutTarget struct {
 	sink  sink.Sink
 	key   string
 	route *route.Route
+	tmpl  *KeyTemplate
+	// cond, when set, writes only if the object's entity tag is still
+	// etag (sink.IfAbsent: if there is none).
+	cond sink.Conditional
+	etag string
+}
+
+// put writes to the target, under its condition if it has one.
+func (t fanoutTarget) put(ctx context.Context, r io.Reader, meta sink.Metadata) (sink.Object, error) {
+	if t.cond != nil {
+		return t.cond.PutIf(ctx, t.key, r, t.meta(meta), t.etag)
+	}
+	return t.sink.Put(ctx, t.key, r, t.meta(meta))
 }
 
 // meta returns the metadata for this target: the relay's, with the route
@@ -329,7 +390,7 @@ func (f *fanout) Put(ctx context.Context, _ string, r io.Reader, meta sink.Metad
 	f.objects = nil
 	if len(f.targets) == 1 {
 		t := f.targets[0]
-		obj, err := t.sink.Put(ctx, t.key, r, t.meta(meta))
+		obj, err := t.put(ctx, r, meta)
 		if err != nil {
 			return sink.Object{}, err
 		}
@@ -348,7 +409,7 @@ func (f *fanout) Put(ctx context.Context, _ string, r io.Reader, meta sink.Metad
 		pr, pw := io.Pipe()
 		writers[i], pipes[i] = pw, pw
 		wg.Go(func() {
-			objs[i], errs[i] = t.sink.Put(ctx, t.key, pr, t.meta(meta))
+			objs[i], errs[i] = t.put(ctx, pr, meta)
 			if errs[i] != nil {
 				cancel()
 			}
@@ -372,7 +433,7 @@ func (f *fanout) Put(ctx context.Context, _ string, r io.Reader, meta sink.Metad
 		if err == nil {
 			continue
 		}
-		caused := errors.Is(err, context.Canceled) || errors.Is(err, errTargetStopped)
+		caused := errors.Is(err, context.Canceled) || errors.Is(err, errTargetStopped) || errors.Is(err, io.ErrClosedPipe)
 		if first == nil || (firstCaused && !caused) {
 			first = fmt.Errorf("route %s (%s): %w", f.targets[i].route.Name, f.targets[i].key, err)
 			firstCaused = caused

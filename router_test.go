@@ -887,3 +887,34 @@ func TestRouterS3(t *testing.T) {
 		}
 	}
 }
+
+// TestRouterOrdersEachTarget: a redelivery writes nothing and downloads
+// nothing; an older push processed late is ignored as stale, for every
+// route at once.
+func TestRouterOrdersEachTarget(t *testing.T) {
+	f := newRouterFixture(t, labRoutes)
+	older := strings.Repeat("a", 40)
+	ev := labEvent("main", "web/app.js", "api/main.go")
+	ev.Before = older // this push follows commit older
+	first, err := f.router.Dispatch(context.Background(), []provider.Event{ev})
+	if err != nil || len(first) != 2 {
+		t.Fatalf("first delivery: %+v, %v", first, err)
+	}
+	again, err := f.router.Dispatch(context.Background(), []provider.Event{ev})
+	if err != nil || !slices.Equal(again, first) {
+		t.Errorf("redelivery: %+v, %v, want the stored objects %+v", again, err, first)
+	}
+	if n := f.host.downloads.Load(); n != 1 {
+		t.Errorf("%d downloads, want 1: a redelivery downloads nothing", n)
+	}
+
+	late := labEvent("main", "web/app.js", "api/main.go")
+	late.Commit.SHA, late.After = older, older
+	_, err = f.router.Dispatch(context.Background(), []provider.Event{late})
+	if !errors.Is(err, provider.ErrIgnored) || !errors.Is(err, ErrStale) || !strings.Contains(err.Error(), "route web: web/main.zip holds 0123456, this push aaaaaaa") {
+		t.Errorf("late push: %v, want ignored as stale", err)
+	}
+	if n := f.host.downloads.Load(); n != 1 {
+		t.Errorf("%d downloads after a stale push, want 1", n)
+	}
+}
