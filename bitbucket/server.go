@@ -202,7 +202,10 @@ func serverEvent(ch *serverChange, i int) (provider.Event, error) {
 	if err != nil {
 		return ev, err
 	}
-	want := map[provider.RefType]string{provider.Branch: "BRANCH", provider.Tag: "TAG"}[ref.Type]
+	want := "BRANCH"
+	if ref.Type == provider.Tag {
+		want = "TAG"
+	}
 	if ch.Ref.Type != "" && ch.Ref.Type != want {
 		return ev, provider.BadRequestf("bitbucket-server: change %d: ref %s has type %q", i+1, ref.Full(), payload.Short(ch.Ref.Type))
 	}
