@@ -31,6 +31,7 @@ CodeBuild-ready zip archives in S3 or a local directory.
 Usage:
   gitsource serve [--addr ADDR]            receive webhooks over HTTP
   gitsource sync PROVIDER OWNER/REPO REF   write one commit's archive now
+  gitsource config check [FILE]            check a routes file (GITSOURCE_CONFIG)
   gitsource version                        print the version
 
 Configuration comes from the environment (GITSOURCE_SINK, GITSOURCE_KEY,
@@ -51,6 +52,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, args[1:], getenv, logger, stderr)
 	case "sync":
 		return syncCommand(ctx, args[1:], getenv, logger, stdout, stderr)
+	case "config":
+		return configCommand(args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "gitsource", versionString())
 		return exitOK
