@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,15 +14,35 @@ import (
 	"github.com/gitsource/gitsource"
 )
 
-func serve(ctx context.Context, args []string, getenv func(string) string, logger *slog.Logger, stderr io.Writer) int {
-	fs := newFlags("serve", "gitsource serve [flags]", stderr)
-	addr := fs.String("addr", envOr(getenv, gitsource.EnvAddr, "127.0.0.1:8080"), "address to listen on (GITSOURCE_ADDR)")
-	workers := fs.Int("workers", 4, "deliveries processed at once")
-	wait := fs.Duration("wait", 8*time.Second, "how long a delivery waits for its archive before it is answered 202 and finished in the background (GitHub gives up after 10s)")
-	drain := fs.Duration("drain-timeout", 15*time.Minute, "on SIGTERM, how long to let work in flight finish")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+const serveAbout = `Receives webhooks over HTTP: POST / (the provider detected from the
+headers) or POST /{provider}, and GET /healthz. Each verified push writes
+the archive of its commit to the sink (GITSOURCE_SINK). One log line per
+delivery, JSON unless stderr is a terminal. SIGTERM drains the work in
+flight before the process exits.`
+
+// serveFlags are the flags of serve.
+type serveFlags struct {
+	addr        *string
+	workers     *int
+	wait, drain *time.Duration
+}
+
+func newServeFlags(getenv func(string) string, stderr io.Writer) (*flag.FlagSet, serveFlags) {
+	fs := newFlags("serve", "gitsource serve [flags]", serveAbout, stderr)
+	return fs, serveFlags{
+		addr:    fs.String("addr", envOr(getenv, gitsource.EnvAddr, "127.0.0.1:8080"), "address to listen on (GITSOURCE_ADDR)"),
+		workers: fs.Int("workers", 4, "deliveries processed at once"),
+		wait:    fs.Duration("wait", 8*time.Second, "how long a delivery waits for its archive before it is answered 202 and finished in the background (GitHub gives up after 10s)"),
+		drain:   fs.Duration("drain-timeout", 15*time.Minute, "on SIGTERM, how long to let work in flight finish"),
 	}
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, logger *slog.Logger, stdout, stderr io.Writer) int {
+	fs, f := newServeFlags(getenv, stderr)
+	if code, ok := parseFlags(fs, args, stdout); !ok {
+		return code
+	}
+	addr, workers, wait, drain := f.addr, f.workers, f.wait, f.drain
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "gitsource serve: unexpected argument %q\n", fs.Arg(0))
 		return exitUsage
