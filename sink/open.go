@@ -68,36 +68,81 @@ func WithConfigOptions(fns ...func(*config.LoadOptions) error) Option {
 //	sse=AES256|aws:kms|none  server-side encryption, AES256 by default
 //	kms_key_id=ID         the KMS key; implies sse=aws:kms
 //
-// An unknown scheme or parameter is an error.
+// An unknown scheme or parameter is an error. Open checks the URL as
+// CheckURL does, then creates the directory or loads the AWS
+// configuration.
 func Open(ctx context.Context, rawURL string, opts ...Option) (Sink, error) {
-	u, err := url.Parse(rawURL)
+	u, err := parseURL(rawURL)
 	if err != nil {
-		// url.Error quotes the whole URL; it holds no secret (credentials
-		// never go in a sink URL), so it is kept for the user's sake.
 		return nil, fmt.Errorf("sink: %w", err)
 	}
 	var o openOptions
 	for _, opt := range opts {
 		opt(&o)
 	}
+	if u.dir != "" {
+		return NewFile(filepath.FromSlash(u.dir))
+	}
+	return openS3(ctx, u, &o)
+}
+
+// CheckURL reports whether Open would accept rawURL as far as the URL
+// itself tells: its scheme, directory, bucket, prefix and parameters. It
+// has no side effect: it creates no directory and reads no AWS
+// configuration, so a region missing from both the URL and the
+// environment is found only by Open.
+//
+// Its errors, unlike Open's, do not start with "sink: ": they are meant to
+// follow the name of the setting that holds the URL. They never repeat
+// user information a URL should not hold.
+func CheckURL(rawURL string) error {
+	_, err := parseURL(rawURL)
+	return err
+}
+
+// sinkURL is a sink URL that parseURL accepted: a directory, or an S3
+// bucket with its settings.
+type sinkURL struct {
+	dir string // file://, '/'-separated
+
+	bucket, prefix string
+	clientOpts     []func(*s3.Options) // region, endpoint, use_path_style
+	s3             S3Options           // SSE and KMSKeyID
+}
+
+// s3Params are the query parameters of an s3:// URL.
+var s3Params = []string{"region", "endpoint", "use_path_style", "sse", "kms_key_id"}
+
+// parseURL checks rawURL and returns what Open needs to open it.
+func parseURL(rawURL string) (sinkURL, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		// url.Error quotes the whole URL, which may hold a password that
+		// has no place there: keep only the reason.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return sinkURL{}, fmt.Errorf("not a URL: %w", err)
+	}
 	switch u.Scheme {
 	case "file":
-		return openFile(u)
+		return parseFile(u)
 	case "s3":
-		return openS3(ctx, u, &o)
+		return parseS3(u)
 	case "":
-		return nil, fmt.Errorf("sink: %q has no scheme: want file:// or s3://", rawURL)
+		return sinkURL{}, fmt.Errorf("%q has no scheme: want a file:// or s3:// URL", u.Redacted())
 	default:
-		return nil, fmt.Errorf("sink: unknown scheme %q: want file or s3", u.Scheme)
+		return sinkURL{}, fmt.Errorf("%q: want a file:// or s3:// URL (unknown scheme %q)", u.Redacted(), u.Scheme)
 	}
 }
 
-func openFile(u *url.URL) (*FileSink, error) {
+func parseFile(u *url.URL) (sinkURL, error) {
 	if u.RawQuery != "" {
-		return nil, fmt.Errorf("sink: file URL takes no parameters, got %q", u.RawQuery)
+		return sinkURL{}, errors.New("a file URL takes no parameters")
 	}
 	if u.User != nil || u.Fragment != "" || u.Opaque != "" {
-		return nil, fmt.Errorf("sink: malformed file URL %q: want file:///abs/dir or file://./rel/dir", u.String())
+		return sinkURL{}, errors.New("malformed file URL: want file:///abs/dir or file://./rel/dir")
 	}
 	var dir string
 	switch u.Host {
@@ -106,66 +151,71 @@ func openFile(u *url.URL) (*FileSink, error) {
 	case ".":
 		dir = "." + u.Path
 	default:
-		return nil, fmt.Errorf("sink: file URL host %q: want file:///abs/dir or file://./rel/dir", u.Host)
+		return sinkURL{}, fmt.Errorf("file URL host %q: want file:///abs/dir or file://./rel/dir", u.Host)
 	}
 	if dir == "" {
-		return nil, errors.New("sink: file URL has no directory")
+		return sinkURL{}, errors.New("file URL has no directory")
 	}
-	return NewFile(filepath.FromSlash(dir))
+	return sinkURL{dir: dir}, nil
 }
 
-var s3Params = []string{"region", "endpoint", "use_path_style", "sse", "kms_key_id"}
-
-func openS3(ctx context.Context, u *url.URL, o *openOptions) (*S3Sink, error) {
+func parseS3(u *url.URL) (sinkURL, error) {
 	if u.User != nil || u.Port() != "" || u.Fragment != "" || u.Opaque != "" {
-		return nil, errors.New("sink: malformed s3 URL: want s3://bucket[/prefix]?params")
+		return sinkURL{}, errors.New("malformed s3 URL: want s3://bucket[/prefix]?params")
 	}
-	bucket := u.Hostname()
-	if bucket == "" {
-		return nil, errors.New("sink: s3 URL has no bucket")
+	out := sinkURL{bucket: u.Hostname(), prefix: strings.TrimPrefix(u.Path, "/")}
+	if out.bucket == "" {
+		return sinkURL{}, errors.New("s3 URL has no bucket: want s3://bucket[/prefix]")
 	}
 	q, err := url.ParseQuery(u.RawQuery)
 	if err != nil {
-		return nil, fmt.Errorf("sink: s3 URL parameters: %w", err)
+		return sinkURL{}, fmt.Errorf("s3 URL parameters: %w", err)
 	}
 	for name, vals := range q {
 		if !slices.Contains(s3Params, name) {
-			return nil, fmt.Errorf("sink: unknown s3 URL parameter %q: want one of %s", name, strings.Join(s3Params, ", "))
+			return sinkURL{}, fmt.Errorf("unknown s3 URL parameter %q: want one of %s", name, strings.Join(s3Params, ", "))
 		}
 		if len(vals) > 1 {
-			return nil, fmt.Errorf("sink: s3 URL parameter %q given %d times", name, len(vals))
+			return sinkURL{}, fmt.Errorf("s3 URL parameter %q given %d times", name, len(vals))
 		}
 	}
-
-	var clientOpts []func(*s3.Options)
 	if r := q.Get("region"); r != "" {
-		clientOpts = append(clientOpts, func(o *s3.Options) { o.Region = r })
+		out.clientOpts = append(out.clientOpts, func(o *s3.Options) { o.Region = r })
 	}
 	if e := q.Get("endpoint"); e != "" {
 		eu, err := url.Parse(e)
 		if err != nil || (eu.Scheme != "http" && eu.Scheme != "https") || eu.Host == "" {
-			return nil, fmt.Errorf("sink: endpoint %q: want an http:// or https:// URL", e)
+			return sinkURL{}, fmt.Errorf("endpoint %q: want an http:// or https:// URL", e)
 		}
-		clientOpts = append(clientOpts, func(o *s3.Options) { o.BaseEndpoint = aws.String(e) })
+		out.clientOpts = append(out.clientOpts, func(o *s3.Options) { o.BaseEndpoint = aws.String(e) })
 	}
 	if q.Has("use_path_style") {
 		v, err := strconv.ParseBool(q.Get("use_path_style"))
 		if err != nil {
-			return nil, fmt.Errorf("sink: use_path_style %q: want true or false", q.Get("use_path_style"))
+			return sinkURL{}, fmt.Errorf("use_path_style %q: want true or false", q.Get("use_path_style"))
 		}
-		clientOpts = append(clientOpts, func(o *s3.Options) { o.UsePathStyle = v })
+		out.clientOpts = append(out.clientOpts, func(o *s3.Options) { o.UsePathStyle = v })
 	}
+	out.s3.SSE = q.Get("sse")
+	out.s3.KMSKeyID = q.Get("kms_key_id")
+	if out.s3.KMSKeyID != "" && out.s3.SSE == "" {
+		out.s3.SSE = SSEKMS
+	}
+	// The checks NewS3 makes, without a client.
+	if _, _, err := s3Settings(out.prefix, out.s3); err != nil {
+		return sinkURL{}, err
+	}
+	return out, nil
+}
+
+func openS3(ctx context.Context, u sinkURL, o *openOptions) (*S3Sink, error) {
+	clientOpts := u.clientOpts
 	if o.httpClient != nil {
 		hc := o.httpClient
-		clientOpts = append(clientOpts, func(o *s3.Options) { o.HTTPClient = hc })
+		clientOpts = append(slices.Clip(clientOpts), func(o *s3.Options) { o.HTTPClient = hc })
 	}
-
 	opts := o.s3
-	opts.SSE = q.Get("sse")
-	opts.KMSKeyID = q.Get("kms_key_id")
-	if opts.KMSKeyID != "" && opts.SSE == "" {
-		opts.SSE = SSEKMS
-	}
+	opts.SSE, opts.KMSKeyID = u.s3.SSE, u.s3.KMSKeyID
 
 	client := o.client
 	if client == nil {
@@ -180,5 +230,5 @@ func openS3(ctx context.Context, u *url.URL, o *openOptions) (*S3Sink, error) {
 		clientOpts = nil
 	}
 	opts.ClientOptions = append(opts.ClientOptions, clientOpts...)
-	return NewS3(client, bucket, strings.TrimPrefix(u.Path, "/"), opts)
+	return NewS3(client, u.bucket, u.prefix, opts)
 }

@@ -52,13 +52,60 @@ func TestOpenErrors(t *testing.T) {
 		{"s3://bucket?region=r&sse=aes", "unknown server-side encryption"},
 		{"s3://bucket?region=r&sse=AES256&kms_key_id=k", "KMS key id"},
 		{"s3://bucket/a/../b?region=r", "prefix"},
-		{"s3://bucket", "no AWS region"},
 		{"s3://bucket?region=r&%zz", "parameters"},
+		{"%zz", "not a URL"},
 	}
 	for _, tt := range tests {
 		_, err := sink.Open(context.Background(), tt.url)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Open(%q) error = %v, want one mentioning %q", tt.url, err, tt.want)
+		}
+		// CheckURL finds the same, in the same words.
+		checked := sink.CheckURL(tt.url)
+		if checked == nil || err == nil || "sink: "+checked.Error() != err.Error() {
+			t.Errorf("CheckURL(%q) = %v, want Open's %v without its prefix", tt.url, checked, err)
+		}
+	}
+	// Only Open looks for a region in the environment.
+	if _, err := sink.Open(context.Background(), "s3://bucket"); err == nil || !strings.Contains(err.Error(), "no AWS region") {
+		t.Errorf("Open without a region: %v", err)
+	}
+}
+
+// TestCheckURL: CheckURL accepts what Open opens without opening it: no
+// directory made, no AWS configuration read (a broken one is not noticed),
+// and never repeats a password put in a URL.
+func TestCheckURL(t *testing.T) {
+	isolateAWS(t)
+	broken := filepath.Join(t.TempDir(), "config")
+	if err := os.WriteFile(broken, []byte("[profile x\nregion = "), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_CONFIG_FILE", broken)
+	t.Setenv("AWS_PROFILE", "x")
+	base := t.TempDir()
+	t.Chdir(base)
+	for _, ok := range []string{
+		"file://" + filepath.ToSlash(filepath.Join(base, "abs")),
+		"file://./rel/dir", "file://.", "s3://bucket", "s3://bucket/prefix/",
+		"s3://bucket/prefix?region=cn-north-1&sse=aws:kms&kms_key_id=k&use_path_style=true&endpoint=http://127.0.0.1:9000",
+	} {
+		if err := sink.CheckURL(ok); err != nil {
+			t.Errorf("CheckURL(%q) = %v", ok, err)
+		}
+	}
+	if entries, _ := os.ReadDir(base); len(entries) != 0 {
+		t.Errorf("CheckURL made %v", entries)
+	}
+	if _, err := sink.Open(context.Background(), "s3://bucket?region=r"); err == nil {
+		t.Errorf("Open read no AWS configuration: the broken one passed")
+	}
+	for _, bad := range []string{"s3://key:hunter2@bucket", "ftp://key:hunter2@host/dir", "s3://key:hunter2@bucket/%zz", "file://key:hunter2@localhost/d"} {
+		err := sink.CheckURL(bad)
+		if err == nil {
+			t.Errorf("CheckURL(%q) accepted", bad)
+		} else if strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("CheckURL(%q) = %v repeats the password", bad, err)
 		}
 	}
 }

@@ -107,36 +107,9 @@ func NewS3(client *s3.Client, bucket, prefix string, opts S3Options) (*S3Sink, e
 	if bucket == "" {
 		return nil, errors.New("sink: empty bucket name")
 	}
-	if prefix = strings.TrimSuffix(prefix, "/"); prefix != "" {
-		if err := validateKey(prefix); err != nil {
-			return nil, fmt.Errorf("sink: prefix %q: %s", abbreviate(prefix), err)
-		}
-		prefix += "/"
-	}
-	switch {
-	case opts.PartSize == 0:
-		opts.PartSize = DefaultPartSize
-	case opts.PartSize < MinPartSize:
-		return nil, fmt.Errorf("sink: part size %d is below S3's minimum of %d", opts.PartSize, MinPartSize)
-	}
-	switch {
-	case opts.Concurrency == 0:
-		opts.Concurrency = DefaultConcurrency
-	case opts.Concurrency < 0:
-		return nil, fmt.Errorf("sink: negative concurrency %d", opts.Concurrency)
-	}
-	switch opts.SSE {
-	case "":
-		opts.SSE = SSEAES256
-	case SSEAES256, SSEKMS, SSENone:
-	default:
-		return nil, fmt.Errorf("sink: unknown server-side encryption %q: want %s, %s or %s", opts.SSE, SSEAES256, SSEKMS, SSENone)
-	}
-	if opts.KMSKeyID != "" && opts.SSE != SSEKMS {
-		return nil, fmt.Errorf("sink: a KMS key id needs server-side encryption %s, not %s", SSEKMS, opts.SSE)
-	}
-	if opts.ContentType == "" {
-		opts.ContentType = DefaultContentType
+	prefix, opts, err := s3Settings(prefix, opts)
+	if err != nil {
+		return nil, fmt.Errorf("sink: %w", err)
 	}
 	s := &S3Sink{client: client, bucket: bucket, prefix: prefix, opts: opts}
 	//lint:ignore SA1019 see the uploader field
@@ -147,6 +120,43 @@ func NewS3(client *s3.Client, bucket, prefix string, opts S3Options) (*S3Sink, e
 		u.ClientOptions = opts.ClientOptions
 	})
 	return s, nil
+}
+
+// s3Settings checks an S3Sink's prefix and options and fills in the
+// defaults: for NewS3, and for CheckURL without a client.
+func s3Settings(prefix string, opts S3Options) (string, S3Options, error) {
+	if prefix = strings.TrimSuffix(prefix, "/"); prefix != "" {
+		if err := validateKey(prefix); err != nil {
+			return "", opts, fmt.Errorf("prefix %q: %s", abbreviate(prefix), err)
+		}
+		prefix += "/"
+	}
+	switch {
+	case opts.PartSize == 0:
+		opts.PartSize = DefaultPartSize
+	case opts.PartSize < MinPartSize:
+		return "", opts, fmt.Errorf("part size %d is below S3's minimum of %d", opts.PartSize, MinPartSize)
+	}
+	switch {
+	case opts.Concurrency == 0:
+		opts.Concurrency = DefaultConcurrency
+	case opts.Concurrency < 0:
+		return "", opts, fmt.Errorf("negative concurrency %d", opts.Concurrency)
+	}
+	switch opts.SSE {
+	case "":
+		opts.SSE = SSEAES256
+	case SSEAES256, SSEKMS, SSENone:
+	default:
+		return "", opts, fmt.Errorf("unknown server-side encryption %q: want %s, %s or %s", opts.SSE, SSEAES256, SSEKMS, SSENone)
+	}
+	if opts.KMSKeyID != "" && opts.SSE != SSEKMS {
+		return "", opts, fmt.Errorf("a KMS key id needs server-side encryption %s, not %s", SSEKMS, opts.SSE)
+	}
+	if opts.ContentType == "" {
+		opts.ContentType = DefaultContentType
+	}
+	return prefix, opts, nil
 }
 
 // Bucket returns the bucket the sink writes to.

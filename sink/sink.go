@@ -7,7 +7,8 @@
 //	file://./rel/dir
 //	s3://bucket[/prefix]?region=R&endpoint=URL&use_path_style=true&sse=AES256|aws:kms|none&kms_key_id=ID
 //
-// or built directly with [NewFile] and [NewS3]. Every sink stores an object
+// or built directly with [NewFile] and [NewS3]. [CheckURL] checks such a
+// URL without opening it. Every sink stores an object
 // whole or not at all: a reader that fails or a context that is cancelled
 // leaves nothing visible behind.
 //
