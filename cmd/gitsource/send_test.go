@@ -32,7 +32,7 @@ func TestSend(t *testing.T) {
 	for k, v := range map[string]string{
 		"GITLAB_URL": gl.URL(), "GITLAB_SIGNING_TOKEN": signing,
 		"GITEE_URL": ge.URL(), "GITEE_ARCHIVE_HOSTS": ge.DownloadHost(), "GITEE_WEBHOOK_SECRET": "gitee-key",
-		"BITBUCKET_WEBHOOK_SECRET": "bb-secret",
+		"BITBUCKET_WEBHOOK_SECRET":        "bb-secret",
 		"BITBUCKET_SERVER_WEBHOOK_SECRET": "bbs-secret", "BITBUCKET_SERVER_URL": "https://bitbucket.example.com",
 	} {
 		e[k] = v
