@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -29,9 +30,22 @@ type Result struct {
 	VersionID string `json:"version_id,omitempty"`
 	Commit    string `json:"commit"`
 	Size      int64  `json:"size,omitempty"`
+	// Route names the route of a routes file the object is written for;
+	// empty without one.
+	Route string `json:"route,omitempty"`
+	// Stored tells a fresh write (StoredWritten) from an object that held
+	// the commit already (StoredAlready: a redelivery); empty for an
+	// archive not written yet.
+	Stored string `json:"stored,omitempty"`
 	// Queued reports that the archive will be written later.
 	Queued bool `json:"queued,omitempty"`
 }
+
+// Values of Result.Stored.
+const (
+	StoredWritten = "written"
+	StoredAlready = "already stored"
+)
 
 // Answer is the JSON body of every HTTP answer.
 type Answer struct {
@@ -120,7 +134,25 @@ func (h *Handler) deliver(ctx context.Context, w http.ResponseWriter, r *http.Re
 			return http.StatusAccepted, Answer{Status: "accepted", Delivery: delivery, Message: "accepted for background processing", Results: results}, evs
 		}
 	}
-	return http.StatusOK, Answer{Status: "ok", Delivery: delivery, Message: "archive written", Results: results}, evs
+	return http.StatusOK, Answer{Status: "ok", Delivery: delivery, Message: writtenMessage(results), Results: results}, evs
+}
+
+// writtenMessage sums up the results of a delivery processed now: "archive
+// written", "archive already stored" for a redelivery, or both counted.
+func writtenMessage(results []Result) string {
+	already := 0
+	for _, res := range results {
+		if res.Stored == StoredAlready {
+			already++
+		}
+	}
+	switch already {
+	case 0:
+		return "archive written"
+	case len(results):
+		return "archive already stored"
+	}
+	return fmt.Sprintf("%d archives written, %d already stored", len(results)-already, already)
 }
 
 // pick returns the provider named by the path, or detected from the headers
@@ -159,43 +191,80 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, erro
 	return body, nil
 }
 
+// log writes the one line of a delivery: its id, provider, repository,
+// ref, commit, the bytes stored, the duration in milliseconds and the
+// outcome. It never logs a header or a body, where the secrets are; the
+// messages it logs come from errors, which never hold one.
 func (h *Handler) log(r *http.Request, status int, ans Answer, evs []provider.Event, d time.Duration) {
 	if h.Logger == nil {
 		return
-	}
-	attrs := []slog.Attr{
-		slog.String("path", r.URL.Path),
-		slog.Int("status", status),
-		slog.String("outcome", ans.Status),
-		slog.String("delivery", ans.Delivery),
-		slog.Duration("duration", d),
-	}
-	if len(evs) > 0 {
-		ev := evs[0]
-		attrs = append(attrs,
-			slog.String("provider", ev.Provider),
-			slog.String("repo", ev.Repo.FullName()),
-			slog.String("ref", ev.Ref.Full()),
-			slog.String("commit", ev.Commit.SHA),
-			slog.Int("events", len(evs)))
 	}
 	var size int64
 	for _, res := range ans.Results {
 		size += res.Size
 	}
-	if size > 0 {
-		attrs = append(attrs, slog.Int64("bytes", size))
+	attrs := make([]slog.Attr, 0, 14)
+	attrs = append(attrs,
+		slog.String("delivery", ans.Delivery),
+		slog.String("provider", h.providerName(r, evs)))
+	if len(evs) > 0 {
+		ev := evs[0]
+		attrs = append(attrs,
+			slog.String("repo", ev.Repo.FullName()),
+			slog.String("ref", ev.Ref.Full()),
+			slog.String("commit", ev.Commit.SHA))
+		if len(evs) > 1 {
+			attrs = append(attrs, slog.Int("events", len(evs)))
+		}
+	}
+	attrs = append(attrs,
+		slog.Int64("bytes", size),
+		slog.Int64("duration_ms", d.Milliseconds()),
+		slog.String("outcome", ans.Status),
+		slog.Int("status", status),
+		slog.String("path", truncateName(r.URL.Path)))
+	if len(ans.Results) > 0 {
+		attrs = append(attrs, slog.String("key", ans.Results[0].Key))
+		if v := ans.Results[0].VersionID; v != "" {
+			attrs = append(attrs, slog.String("version", v))
+		}
 	}
 	level := slog.LevelInfo
-	if status >= 500 {
+	switch {
+	case status >= 500:
 		level = slog.LevelError
-	} else if status >= 400 {
+	case status >= 400:
 		level = slog.LevelWarn
 	}
-	if status >= 400 {
+	switch {
+	case status >= 400:
 		attrs = append(attrs, slog.String("error", ans.Message))
+	case ans.Status == "ignored":
+		attrs = append(attrs, slog.String("reason", ans.Message))
 	}
 	h.Logger.LogAttrs(r.Context(), level, "delivery", attrs...)
+}
+
+// providerName names the provider of a delivery for the log: the events'
+// own, else the one the path names or the headers show; empty when none
+// is known.
+func (h *Handler) providerName(r *http.Request, evs []provider.Event) string {
+	if len(evs) > 0 {
+		return evs[0].Provider
+	}
+	if h.Providers == nil {
+		return ""
+	}
+	if name := strings.Trim(r.URL.Path, "/"); name != "" {
+		if p, ok := h.Providers.Get(name); ok {
+			return p.Name()
+		}
+		return ""
+	}
+	if p, err := h.Providers.Detect(r.Header); err == nil {
+		return p.Name()
+	}
+	return ""
 }
 
 func writeAnswer(w http.ResponseWriter, status int, a Answer) {

@@ -79,6 +79,20 @@ func TestCompletion(t *testing.T) {
 				t.Errorf("%s: no provider %s", shell, p)
 			}
 		}
+		// Each script parses in its shell; bash is always there, zsh and
+		// fish where installed.
+		if _, err := exec.LookPath(shell); err == nil {
+			cmd := exec.Command(shell, "-n")
+			if shell == "zsh" {
+				cmd = exec.Command(shell, "-n", "/dev/stdin")
+			}
+			cmd.Stdin = strings.NewReader(script)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Errorf("%s -n: %v: %s", shell, err, out)
+			}
+		} else {
+			t.Logf("%s is not installed: its script's syntax is not checked", shell)
+		}
 		if shell == "bash" {
 			cmd := exec.Command("bash", "-n")
 			cmd.Stdin = strings.NewReader(script)

@@ -33,6 +33,7 @@ var commands = []struct {
 	{"completion", "print a shell completion script", func(w io.Writer) *flag.FlagSet {
 		return newFlags("completion", "gitsource completion bash|zsh|fish", completionAbout, w)
 	}},
+	{"config", "check a routes file (GITSOURCE_CONFIG)", nil},
 	{"version", "print the version", nil},
 	{"help", "show help for a command", nil},
 }
@@ -139,6 +140,8 @@ _gitsource() {
 			args = providerNames
 		case "completion":
 			args = values["completion"]
+		case "config":
+			args = []string{"check"}
 		case "help":
 			args = commandNames()
 		}
@@ -194,6 +197,8 @@ _gitsource() {
 			fmt.Fprintf(&b, "                %s \\\n", zshQuote("1:provider:("+strings.Join(providerNames, " ")+")"))
 		case "completion":
 			fmt.Fprintf(&b, "                %s \\\n", zshQuote("1:shell:(bash zsh fish)"))
+		case "config":
+			fmt.Fprintf(&b, "                %s \\\n", zshQuote("1:action:(check)"))
 		case "help":
 			fmt.Fprintf(&b, "                %s \\\n", zshQuote("1:command:("+strings.Join(commandNames(), " ")+")"))
 		}
@@ -217,6 +222,7 @@ func fishCompletion() string {
 		fmt.Fprintf(&b, "complete -c gitsource -n '__fish_seen_subcommand_from %s' -a %s\n", name, fishQuote(strings.Join(providerNames, " ")))
 	}
 	fmt.Fprintf(&b, "complete -c gitsource -n '__fish_seen_subcommand_from completion' -a 'bash zsh fish'\n")
+	fmt.Fprintf(&b, "complete -c gitsource -n '__fish_seen_subcommand_from config' -a check -d %s\n", fishQuote("check a routes file"))
 	for _, c := range commands {
 		for _, f := range flagsOf(c.name) {
 			line := fmt.Sprintf("complete -c gitsource -n '__fish_seen_subcommand_from %s' -l %s -d %s", c.name, f.name, fishQuote(firstSentence(f.usage)))
