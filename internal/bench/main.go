@@ -33,6 +33,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gitsource/gitsource/internal/benchzip"
 	"github.com/gitsource/gitsource/internal/fakegithub"
 	"github.com/gitsource/gitsource/internal/s3test"
 	"github.com/gitsource/gitsource/internal/standalone"
@@ -125,18 +126,18 @@ func bench(sizeList string, runs int, out, cache string) error {
 		if err != nil {
 			return err
 		}
-		kind := mixed
+		kind := benchzip.Mixed
 		if size <= 64<<20 {
-			kind = smallFiles
+			kind = benchzip.SmallFiles
 		}
 		log.Printf("generating a %s archive", spec)
-		path, n, err := makeArchive(cache, size, kind)
+		path, n, err := benchzip.Cached(cache, size, kind)
 		if err != nil {
 			return err
 		}
 		sha := fmt.Sprintf("%040x", n)
 		gh.AddArchive("bench", "repo", sha, n, func() (io.ReadCloser, error) { return os.Open(path) })
-		r := row{name: spec, kind: []string{"small files", "mixed"}[kind], size: n}
+		r := row{name: spec, kind: kind.String(), size: n}
 
 		measure := func(what string, f func(i int) (sample, error)) (sample, error) {
 			var got []sample
@@ -180,7 +181,12 @@ func bench(sizeList string, runs int, out, cache string) error {
 	if out == "" {
 		return nil
 	}
-	return os.WriteFile(out, []byte(report(table, sizeList, runs)), 0o644)
+	log.Printf("running the micro-benchmarks and the relay's CPU profile")
+	benches, profile, err := micro(strings.TrimSpace(string(root)), tmp)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(out, []byte(report(table, benches, profile, sizeList, runs)), 0o644)
 }
 
 // runChild runs cmd to completion and returns its wall time and peak RSS.
@@ -309,7 +315,7 @@ func rate(d time.Duration, size int64) string {
 
 func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 
-func report(table, sizes string, runs int) string {
+func report(table, benches, profile, sizes string, runs int) string {
 	var b strings.Builder
 	b.WriteString("# Benchmarks\n\n")
 	b.WriteString("End-to-end figures for relaying an archive from a provider to S3, against the limits of the\n")
@@ -320,6 +326,15 @@ func report(table, sizes string, runs int) string {
 	b.WriteString("versitygw on loopback.\n\n")
 	fmt.Fprintf(&b, "Machine: %s, %d cores, %s, %s/%s, %s, %s.\n\n", cpuModel(), runtime.NumCPU(), memTotal(), runtime.GOOS, runtime.GOARCH, runtime.Version(), time.Now().UTC().Format("2006-01-02"))
 	b.WriteString(table)
+	b.WriteString("\n## Micro-benchmarks\n\n")
+	b.WriteString("`go test -run '^$' -bench ... -benchtime 2s -count 3`, run by the same command: Verify+Parse of a\n")
+	b.WriteString("typical (~8 KiB) and a 1 MiB push per provider, the handler's acknowledgement path, the relay\n")
+	b.WriteString("of a 64 MiB archive into a sink that discards it, and re-rooting alone.\n\n```\n")
+	b.WriteString(benches)
+	b.WriteString("```\n\n## Where the relay's time goes\n\n")
+	b.WriteString("`go test -run '^$' -bench BenchmarkRelay -benchtime 40x -cpuprofile relay.cpu .` then\n")
+	b.WriteString("`go tool pprof -top -focus 'gitsource.\\(\\*Relay\\)|rezip' relay.cpu`:\n\n")
+	b.WriteString(profile)
 	return b.String()
 }
 

@@ -1,4 +1,7 @@
-package main
+// Package benchzip generates the zip archives the benchmarks relay: laid out
+// as git archive lays them out (one top-level folder, sizes in the local
+// headers), deterministic, of any size.
+package benchzip
 
 import (
 	"archive/zip"
@@ -11,21 +14,28 @@ import (
 	"path/filepath"
 )
 
-// archiveKind says what a generated archive holds.
-type archiveKind int
+// Kind says what a generated archive holds.
+type Kind int
 
 const (
-	// smallFiles: thousands of small source-like files, all deflated.
-	smallFiles archiveKind = iota
-	// mixed: 1 MiB files, alternately incompressible (stored, like a
+	// SmallFiles: thousands of small source-like files, all deflated.
+	SmallFiles Kind = iota
+	// Mixed: 1 MiB files, alternately incompressible (stored, like a
 	// vendored binary) and text (deflated).
-	mixed
+	Mixed
 )
 
-// makeArchive writes, once, a zip of about size bytes laid out as git
-// archive lays it out (one top-level folder, sizes in the local headers), and
-// returns its path and exact size. The file is cached between runs.
-func makeArchive(dir string, size int64, kind archiveKind) (string, int64, error) {
+// String names the kind for reports.
+func (k Kind) String() string {
+	if k == SmallFiles {
+		return "small files"
+	}
+	return "mixed"
+}
+
+// Cached writes, once, a zip of about size bytes into dir and returns its
+// path and exact size; later calls find the file again.
+func Cached(dir string, size int64, kind Kind) (string, int64, error) {
 	path := filepath.Join(dir, fmt.Sprintf("bench-%d-%d.zip", kind, size))
 	if st, err := os.Stat(path); err == nil {
 		return path, st.Size(), nil
@@ -39,11 +49,28 @@ func makeArchive(dir string, size int64, kind archiveKind) (string, int64, error
 		return "", 0, err
 	}
 	defer os.Remove(tmp)
-	cw := &countWriter{w: f}
+	n, err := Write(f, size, kind)
+	if err != nil {
+		f.Close()
+		return "", 0, err
+	}
+	if err := f.Close(); err != nil {
+		return "", 0, err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return "", 0, err
+	}
+	return path, n, nil
+}
+
+// Write writes a zip of about size bytes (at least size) to w and returns
+// its exact size.
+func Write(w io.Writer, size int64, kind Kind) (int64, error) {
+	cw := &countWriter{w: w}
 	zw := zip.NewWriter(cw)
 	const top = "bench-repo-0123456/"
 	if _, err := zw.CreateRaw(&zip.FileHeader{Name: top, CreatorVersion: 3 << 8, ExternalAttrs: (0o40755 << 16) | 0x10}); err != nil {
-		return "", 0, err
+		return 0, err
 	}
 	add := func(name string, data []byte, deflate bool) error {
 		fh := &zip.FileHeader{Name: top + name, Method: zip.Store, CreatorVersion: 3 << 8, ExternalAttrs: 0o100644 << 16,
@@ -65,13 +92,13 @@ func makeArchive(dir string, size int64, kind archiveKind) (string, int64, error
 		return err
 	}
 	if err := add("buildspec.yml", []byte("version: 0.2\nphases:\n  build:\n    commands: [make]\n"), true); err != nil {
-		return "", 0, err
+		return 0, err
 	}
 	rng := newRand(uint64(size) + uint64(kind))
 	for i := 0; cw.n < size; i++ {
 		var err error
 		switch {
-		case kind == smallFiles:
+		case kind == SmallFiles:
 			err = add(fmt.Sprintf("src/pkg%03d/file%05d.go", i%500, i), sourceText(rng, 2048+int(rng.next()%6144)), true)
 		case i%2 == 0:
 			err = add(fmt.Sprintf("assets/blob%05d.bin", i), rng.bytes(1<<20), false)
@@ -79,19 +106,13 @@ func makeArchive(dir string, size int64, kind archiveKind) (string, int64, error
 			err = add(fmt.Sprintf("docs/page%05d.txt", i), sourceText(rng, 1<<20), true)
 		}
 		if err != nil {
-			return "", 0, err
+			return 0, err
 		}
 	}
 	if err := zw.Close(); err != nil {
-		return "", 0, err
+		return 0, err
 	}
-	if err := f.Close(); err != nil {
-		return "", 0, err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return "", 0, err
-	}
-	return path, cw.n, nil
+	return cw.n, nil
 }
 
 type countWriter struct {
