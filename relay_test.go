@@ -506,3 +506,124 @@ func TestRelayDeadline(t *testing.T) {
 		})
 	}
 }
+
+// TestRelayTo writes one event to several destinations with one download,
+// in the destinations' order, the same object once, and orders each
+// destination on its own.
+func TestRelayTo(t *testing.T) {
+	f := newRelayFixture(t, testArchive(t, nil))
+	otherDir := t.TempDir()
+	other, err := sink.NewFile(otherDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	web := MustParseKeyTemplate("web/{ref}.zip")
+	dests := []Destination{
+		{Route: "web", Sink: f.relay.Sink, Key: web},
+		{Sink: other},
+		{Route: "web-again", Sink: f.relay.Sink, Key: web}, // the same object
+	}
+	ctx := context.Background()
+	check := func(step string, got []Result, want ...Result) {
+		t.Helper()
+		for i := range got {
+			got[i].VersionID, got[i].Size = "", 0
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: results %+v, want %+v", step, got, want)
+		}
+	}
+	sha := f.ev.Commit.SHA
+	res, err := f.relay.RelayTo(ctx, f.ev, dests)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("first", res,
+		Result{Key: "web/feature/login.zip", Commit: sha, Route: "web", Stored: StoredWritten},
+		Result{Key: "octo/hello/feature/login.zip", Commit: sha, Stored: StoredWritten})
+	if n := f.faults.Requests(); n != 1 {
+		t.Errorf("%d downloads for two objects, want 1", n)
+	}
+	checkStored(t, f.dir, "web/feature/login.zip", f.ev)
+	checkStored(t, otherDir, "octo/hello/feature/login.zip", f.ev)
+	for dir, want := range map[string]string{filepath.Join(f.dir, "web/feature/login.zip.json"): "web", filepath.Join(otherDir, "octo/hello/feature/login.zip.json"): ""} {
+		var meta map[string]string
+		data, _ := os.ReadFile(dir)
+		if err := json.Unmarshal(data, &meta); err != nil || meta[MetaRoute] != want {
+			t.Errorf("%s: %s = %q, want %q (%v)", dir, MetaRoute, meta[MetaRoute], want, err)
+		}
+	}
+
+	res, err = f.relay.RelayTo(ctx, f.ev, dests)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("redelivery", res,
+		Result{Key: "web/feature/login.zip", Commit: sha, Route: "web", Stored: StoredAlready},
+		Result{Key: "octo/hello/feature/login.zip", Commit: sha, Stored: StoredAlready})
+	if n := f.faults.Requests(); n != 1 {
+		t.Errorf("a redelivery downloaded again (%d downloads)", n)
+	}
+
+	// One destination lost its object: only it is written.
+	if err := os.RemoveAll(filepath.Join(otherDir, "octo")); err != nil {
+		t.Fatal(err)
+	}
+	res, err = f.relay.RelayTo(ctx, f.ev, dests)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("one rewritten", res,
+		Result{Key: "web/feature/login.zip", Commit: sha, Route: "web", Stored: StoredAlready},
+		Result{Key: "octo/hello/feature/login.zip", Commit: sha, Stored: StoredWritten})
+
+	// A push that the stored one replaced is stale everywhere.
+	late := f.ev
+	late.Commit.SHA, late.Before = strings.Repeat("e", 40), strings.Repeat("d", 40)
+	newer := f.ev
+	newer.Commit.SHA, newer.Before = strings.Repeat("f", 40), late.Commit.SHA
+	if _, err := f.relay.RelayTo(ctx, newer, dests); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.relay.RelayTo(ctx, late, dests)
+	if !errors.Is(err, provider.ErrIgnored) || !errors.Is(err, ErrStale) ||
+		!strings.Contains(err.Error(), "(route web: web/feature/login.zip holds fffffff, this push eeeeeee; octo/hello/feature/login.zip holds fffffff, this push eeeeeee)") {
+		t.Errorf("late push: %v, want ignored as stale for both", err)
+	}
+
+	if _, err := f.relay.RelayTo(ctx, f.ev, []Destination{{Route: "bad", Sink: other, Key: MustParseKeyTemplate("/{ref}.zip")}}); !errors.Is(err, provider.ErrBadRequest) || !strings.Contains(err.Error(), "of route bad") {
+		t.Errorf("a key no sink takes: %v", err)
+	}
+}
+
+// TestHandlerSaysAlreadyStored: a redelivered webhook is answered ok with
+// the stored object, and says so.
+func TestHandlerSaysAlreadyStored(t *testing.T) {
+	f := newRelayFixture(t, testArchive(t, nil))
+	reg, err := provider.NewRegistry(testHost{secret: "s3cret", archiveURL: f.archiveURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.relay.Providers = reg
+	h := &Handler{Providers: reg, Dispatcher: f.relay}
+	body := []byte(`{"ref":"refs/heads/main","repo":"octo/hello","sha":"` + testSHA + `"}`)
+	for _, want := range []struct{ message, stored string }{{"archive written", StoredWritten}, {"archive already stored", StoredAlready}} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, signedRequest("/", "push", "s3cret", body))
+		raw := rec.Body.String()
+		var a Answer
+		if err := json.Unmarshal([]byte(raw), &a); err != nil || rec.Code != http.StatusOK {
+			t.Fatalf("answer %d %s: %v", rec.Code, raw, err)
+		}
+		if a.Status != "ok" || a.Message != want.message || len(a.Results) != 1 || a.Results[0].Stored != want.stored ||
+			!strings.Contains(raw, `"stored":"`+want.stored+`"`) || strings.Contains(raw, `"route"`) {
+			t.Errorf("answer %s, want ok, %q, stored %q", raw, want.message, want.stored)
+		}
+	}
+	if n := f.faults.Requests(); n != 1 {
+		t.Errorf("%d downloads, want 1", n)
+	}
+	if got := writtenMessage([]Result{{Stored: StoredWritten}, {Stored: StoredAlready}, {Stored: StoredWritten}}); got != "2 archives written, 1 already stored" {
+		t.Errorf("mixed message %q", got)
+	}
+}

@@ -212,7 +212,8 @@ func TestRouterTwoRoutesOneDownload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res) != 2 || res[0].Key != "web/main.zip" || res[1].Key != "api/main.zip" || res[0].Size == 0 || res[0].Commit != routerSHA {
+	if len(res) != 2 || res[0].Key != "web/main.zip" || res[1].Key != "api/main.zip" || res[0].Size == 0 || res[0].Commit != routerSHA ||
+		res[0].Route != "web" || res[1].Route != "api" || res[0].Stored != StoredWritten {
 		t.Fatalf("results = %+v", res)
 	}
 	if n := f.host.downloads.Load(); n != 1 {
@@ -366,11 +367,10 @@ func TestRouterFanoutAllOrNothing(t *testing.T) {
 	dirA, dirB := t.TempDir(), t.TempDir()
 	a, _ := sink.NewFile(dirA)
 	b, _ := sink.NewFile(dirB)
-	rt := route.Default("", "")
-	fo := &fanout{targets: []fanoutTarget{{sink: a, key: "x.zip", route: rt}, {sink: b, key: "x.zip", route: rt}}}
+	targets := []*target{{Destination: Destination{Sink: a}, key: "x.zip"}, {Destination: Destination{Sink: b}, key: "x.zip"}}
 	broken := io.MultiReader(strings.NewReader(strings.Repeat("x", 1<<20)), iotestErr{})
-	if _, err := fo.Put(context.Background(), "ignored", broken, sink.Metadata{}); !errors.Is(err, errBroken) {
-		t.Errorf("Put = %v, want the source's error", err)
+	if _, err := fanOut(context.Background(), targets, broken, sink.Metadata{}); !errors.Is(err, errBroken) {
+		t.Errorf("fanOut = %v, want the source's error", err)
 	}
 	if len(zipsUnder(t, dirA))+len(zipsUnder(t, dirB)) != 0 {
 		t.Errorf("a broken stream left objects")
@@ -417,9 +417,8 @@ func TestRouterWithoutFile(t *testing.T) {
 			t.Errorf("%s: matched %d, reasons %v", ev, len(matched), why)
 		}
 	}
-	meta := fanoutTarget{route: r.Targets[0].Route}.meta(sink.Metadata{"a": "b"})
-	if _, ok := meta[MetaRoute]; ok {
-		t.Errorf("the default route adds metadata: %v", meta)
+	if d := r.Targets[0].Destination(); d.Route != "" {
+		t.Errorf("the default route is named in the metadata: %+v", d)
 	}
 }
 
@@ -474,17 +473,18 @@ func TestLoadRoutesFromEnvironment(t *testing.T) {
 }
 
 func TestCheckSinkURL(t *testing.T) {
+	check := routeOptions.CheckSink
 	for _, ok := range []string{"file:///abs/dir", "file://./rel", "s3://bucket", "s3://bucket/prefix?region=cn-north-1&sse=aws:kms&kms_key_id=k"} {
-		if err := checkSinkURL(ok); err != nil {
-			t.Errorf("checkSinkURL(%q) = %v", ok, err)
+		if err := check(ok); err != nil {
+			t.Errorf("CheckSink(%q) = %v", ok, err)
 		}
 	}
 	for _, bad := range []string{"ftp://x", "bucket", "s3:///prefix", "s3://bucket?regoin=x", "s3://key:secret@bucket", "file://host/dir", "file:///d?x=1", "%zz"} {
-		err := checkSinkURL(bad)
+		err := check(bad)
 		if err == nil {
-			t.Errorf("checkSinkURL(%q) accepted", bad)
+			t.Errorf("CheckSink(%q) accepted", bad)
 		} else if strings.Contains(err.Error(), "secret") {
-			t.Errorf("checkSinkURL(%q) = %v repeats a credential", bad, err)
+			t.Errorf("CheckSink(%q) = %v repeats a credential", bad, err)
 		}
 	}
 	if err := checkKeyTemplate("/{ref}.zip"); err == nil {
@@ -901,8 +901,15 @@ func TestRouterOrdersEachTarget(t *testing.T) {
 		t.Fatalf("first delivery: %+v, %v", first, err)
 	}
 	again, err := f.router.Dispatch(context.Background(), []provider.Event{ev})
-	if err != nil || !slices.Equal(again, first) {
-		t.Errorf("redelivery: %+v, %v, want the stored objects %+v", again, err, first)
+	stored := slices.Clone(first)
+	for i := range stored {
+		if first[i].Stored != StoredWritten {
+			t.Errorf("first delivery: %+v, want written", first[i])
+		}
+		stored[i].Stored = StoredAlready
+	}
+	if err != nil || !slices.Equal(again, stored) {
+		t.Errorf("redelivery: %+v, %v, want the stored objects %+v", again, err, stored)
 	}
 	if n := f.host.downloads.Load(); n != 1 {
 		t.Errorf("%d downloads, want 1: a redelivery downloads nothing", n)
