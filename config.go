@@ -2,9 +2,13 @@ package gitsource
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,6 +24,12 @@ const (
 	EnvKey      = "GITSOURCE_KEY"
 	EnvAddr     = "GITSOURCE_ADDR"
 	EnvQueueURL = "GITSOURCE_QUEUE_URL"
+	// EnvMaxArchiveSize bounds the bytes downloaded for one archive: a
+	// number of bytes, or of KiB, MiB or GiB ("512MiB").
+	EnvMaxArchiveSize = "GITSOURCE_MAX_ARCHIVE_SIZE"
+	// EnvFetchTimeout bounds the whole relay of one event, downloads and
+	// upload: a Go duration ("30m").
+	EnvFetchTimeout = "GITSOURCE_FETCH_TIMEOUT"
 )
 
 // DefaultSink is where `gitsource serve` and `gitsource sync` write when
@@ -41,6 +51,12 @@ type Config struct {
 	// Routes holds the routes of the file GITSOURCE_CONFIG names, checked;
 	// nil without one, when every push goes to SinkURL under Key.
 	Routes *route.Config
+	// MaxArchiveSize bounds the bytes downloaded for one archive
+	// (GITSOURCE_MAX_ARCHIVE_SIZE); zero means DefaultMaxArchiveSize.
+	MaxArchiveSize int64
+	// FetchTimeout bounds the whole relay of one event
+	// (GITSOURCE_FETCH_TIMEOUT); zero means 15 minutes.
+	FetchTimeout time.Duration
 	// Unavailable holds, with LoadOptions.WithoutWebhooks, why a provider
 	// that no webhook secret enables could not be built (a Bitbucket Data
 	// Center without its URL, say).
@@ -56,11 +72,18 @@ type LoadOptions struct {
 	// secret: `gitsource sync` fetches with tokens alone. Deliveries to a
 	// provider without a secret always fail verification.
 	WithoutWebhooks bool
+	// Providers are the caller's own providers (see provider.Provider),
+	// enabled beside the built-in ones: they count as enabled, routes may
+	// name them, and one that takes a built-in provider's name is an
+	// error. Their archives are downloaded through HTTPS_PROXY and
+	// NO_PROXY, as a built-in provider's without a proxy of its own.
+	Providers []provider.Provider
 }
 
 // Load reads the configuration from getenv (os.Getenv in the command). A
 // provider whose webhook secret is unset is disabled; with no provider
-// enabled Load fails, naming the variables that enable one. The routes file
+// enabled, built in or in opts.Providers, Load fails, naming the variables
+// that enable one. The routes file
 // GITSOURCE_CONFIG names, when set, is read and checked here: a bad file
 // fails Load with its line and the reason.
 func Load(getenv func(string) string, opts LoadOptions) (*Config, error) {
@@ -70,8 +93,19 @@ func Load(getenv func(string) string, opts LoadOptions) (*Config, error) {
 		HTTPClients: map[string]*http.Client{},
 		Unavailable: map[string]error{},
 	}
+	custom, err := customProviders(opts.Providers)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.loadLimits(getenv); err != nil {
+		return nil, err
+	}
 	if path := strings.TrimSpace(getenv(EnvConfig)); path != "" {
-		routes, err := LoadRoutes(path)
+		ropts := routeOptions
+		if len(custom) > 0 {
+			ropts.Providers = append(slices.Clone(route.Providers), custom...)
+		}
+		routes, err := route.Load(path, ropts)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", EnvConfig, err)
 		}
@@ -118,6 +152,14 @@ func Load(getenv func(string) string, opts LoadOptions) (*Config, error) {
 			c.Unavailable[pc.name] = err
 		}
 	}
+	for _, p := range opts.Providers {
+		client, err := providerClient("")
+		if err != nil {
+			return nil, err
+		}
+		enabled = append(enabled, p)
+		c.HTTPClients[p.Name()] = client
+	}
 	if len(enabled) == 0 {
 		return nil, fmt.Errorf("no provider is enabled: set %s", strings.Join(hints, ", or "))
 	}
@@ -127,6 +169,71 @@ func Load(getenv func(string) string, opts LoadOptions) (*Config, error) {
 	}
 	c.Providers = reg
 	return c, nil
+}
+
+// customProviders checks the caller's providers and returns their names.
+func customProviders(ps []provider.Provider) ([]string, error) {
+	names := make([]string, 0, len(ps))
+	for _, p := range ps {
+		if p == nil {
+			return nil, errors.New("LoadOptions.Providers holds a nil provider")
+		}
+		name := p.Name()
+		if slices.ContainsFunc(providerConfigs, func(pc providerConfig) bool { return pc.name == name }) {
+			return nil, fmt.Errorf("provider %q of LoadOptions.Providers has the name of a built-in provider", name)
+		}
+		if slices.Contains(names, name) {
+			return nil, fmt.Errorf("provider %q is given twice in LoadOptions.Providers", name)
+		}
+		names = append(names, name)
+	}
+	return names, nil
+}
+
+// loadLimits reads the relay's limits.
+func (c *Config) loadLimits(getenv func(string) string) error {
+	if v := strings.TrimSpace(getenv(EnvMaxArchiveSize)); v != "" {
+		n, err := parseSize(v)
+		if err != nil {
+			return fmt.Errorf("%s: %w", EnvMaxArchiveSize, err)
+		}
+		c.MaxArchiveSize = n
+	}
+	if v := strings.TrimSpace(getenv(EnvFetchTimeout)); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("%s: %q is not a positive duration (use 30m, 1h, 90s)", EnvFetchTimeout, v)
+		}
+		c.FetchTimeout = d
+	}
+	return nil
+}
+
+// sizeUnits are the suffixes parseSize takes, binary multiples only: a
+// "MB" that may mean 10^6 or 2^20 is refused rather than guessed.
+var sizeUnits = []struct {
+	suffix string
+	shift  uint
+}{{"KiB", 10}, {"MiB", 20}, {"GiB", 30}, {"B", 0}}
+
+// parseSize reads a positive number of bytes, with an optional KiB, MiB or
+// GiB suffix ("512MiB", "2 GiB", "1048576").
+func parseSize(v string) (int64, error) {
+	num, shift := v, uint(0)
+	for _, u := range sizeUnits {
+		if len(v) > len(u.suffix) && strings.EqualFold(v[len(v)-len(u.suffix):], u.suffix) {
+			num, shift = strings.TrimSpace(v[:len(v)-len(u.suffix)]), u.shift
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%q is not a size: want a positive number of bytes, KiB, MiB or GiB (512MiB)", v)
+	}
+	if n > math.MaxInt64>>shift {
+		return 0, fmt.Errorf("%q is too large", v)
+	}
+	return n << shift, nil
 }
 
 // OpenSink opens the configured sink.
@@ -144,7 +251,15 @@ func (c *Config) NewRelay(ctx context.Context) (*Relay, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Relay{Providers: c.Providers, Sink: s, Key: c.Key, HTTPClients: c.HTTPClients}, nil
+	return c.relay(s), nil
+}
+
+// relay returns a Relay of the configured providers and limits, writing to
+// s under Key.
+func (c *Config) relay(s sink.Sink) *Relay {
+	r := &Relay{Providers: c.Providers, Sink: s, Key: c.Key, HTTPClients: c.HTTPClients, MaxArchiveSize: c.MaxArchiveSize}
+	r.Fetch.Deadline = c.FetchTimeout
+	return r
 }
 
 // providerConfig reads one provider's settings from the environment.

@@ -127,7 +127,7 @@ func (c *Config) NewRouter(ctx context.Context) (*Router, error) {
 		targets = append(targets, Target{Route: rt, Sink: s, Key: key})
 	}
 	return &Router{
-		Relay:   &Relay{Providers: c.Providers, HTTPClients: c.HTTPClients},
+		Relay:   c.relay(nil),
 		Targets: targets,
 	}, nil
 }
