@@ -27,6 +27,7 @@ func (s *Server) apiMux() *http.ServeMux {
 	mux.HandleFunc("GET /repos/{owner}/{repo}/git/tags/{sha}", s.gitTag)
 	mux.HandleFunc("GET /repos/{owner}/{repo}/git/commits/{sha}", s.gitCommit)
 	mux.HandleFunc("GET /repos/{owner}/{repo}/commits/{ref...}", s.commit)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/compare/{basehead...}", s.compare)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { apiError(w, http.StatusNotFound, "Not Found") })
 	return mux
 }
