@@ -198,6 +198,15 @@ func (t *target) String() string {
 	return "route " + t.Route + " (" + t.key + ")"
 }
 
+// logAttrs are the target's key and, when it has one, its route.
+func (t *target) logAttrs(more ...any) []any {
+	attrs := []any{"key", t.key}
+	if t.Route != "" {
+		attrs = append(attrs, "route", t.Route)
+	}
+	return append(attrs, more...)
+}
+
 // targetsOf makes ev's object key in each destination, once per object.
 func targetsOf(ev provider.Event, dests []Destination) ([]*target, error) {
 	targets := make([]*target, 0, len(dests))
@@ -268,9 +277,9 @@ func (r *Relay) relayTo(ctx context.Context, ev provider.Event, dests []Destinat
 			}
 			outs[i] = o
 			if o.v == duplicate {
-				log.Info("archive already stored", "key", t.key, "route", t.Route, "version", o.res.VersionID)
+				log.Info("archive already stored", t.logAttrs("version", o.res.VersionID)...)
 			} else {
-				log.Warn("stale delivery ignored: the key holds a newer commit", "key", t.key, "route", t.Route, "held", o.res.Commit)
+				log.Warn("stale delivery ignored: the key holds a newer commit", t.logAttrs("held", o.res.Commit)...)
 			}
 		}
 		if len(pending) == 0 {
@@ -344,7 +353,7 @@ func (r *Relay) write(ctx context.Context, p provider.Provider, ev provider.Even
 		objs, midBody, err = r.once(ctx, p, ev, targets)
 		if err == nil {
 			for i, obj := range objs {
-				log.Info("archive written", "key", targets[i].key, "route", targets[i].Route, "version", obj.VersionID, "bytes", obj.Size, "duration", time.Since(start), "attempt", attempt)
+				log.Info("archive written", targets[i].logAttrs("version", obj.VersionID, "bytes", obj.Size, "duration", time.Since(start), "attempt", attempt)...)
 			}
 			return objs, nil
 		}

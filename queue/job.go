@@ -1,7 +1,10 @@
 // Package queue is gitsource's queued mode: the webhook receiver verifies
 // and parses a delivery, enqueues one Job per event on an Amazon SQS queue
 // and answers 202 at once; a Worker, usually the same Lambda function on its
-// SQS trigger, later fetches each archive and writes it to the sink.
+// SQS trigger, later fetches each archive and writes it to the sink, or to
+// each route of a routes file that wants it (see gitsource.Router). With
+// routes, the receiver asks them first and enqueues nothing for a push no
+// route wants.
 //
 // SQS is the Dispatcher of the receiving side, Worker the consumer. The
 // worker reports partial batch failures, so that SQS retries only the

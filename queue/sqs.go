@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -40,8 +41,16 @@ type SQS struct {
 	// QueueURL is the queue (GITSOURCE_QUEUE_URL).
 	QueueURL string
 	// Key makes the object key reported in each Result; nil means
-	// gitsource.DefaultKey. It must be the worker's template.
+	// gitsource.DefaultKey. It must be the worker's template. Unused with
+	// Router.
 	Key *gitsource.KeyTemplate
+	// Router, when set, decides before anything is enqueued: an event no
+	// route matches is not enqueued, and a delivery none of whose events
+	// any route wants is answered 200 ignored at once. Each Result then
+	// names a route the worker will write and its key. It must route as
+	// the worker's does. A route on paths may make it ask the provider for
+	// the changed files, within Router.ChangesTimeout.
+	Router *gitsource.Router
 	// Now returns the time stamped on jobs; nil means time.Now.
 	Now func() time.Time
 	// Logger receives one line per enqueued job; nil discards.
@@ -52,7 +61,9 @@ var _ gitsource.Dispatcher = (*SQS)(nil)
 
 // Dispatch enqueues the events in order and stops at the first failure,
 // an error of kind provider.ErrUpstream, so that the webhook is answered
-// 502 and redelivered.
+// 502 and redelivered. With a Router, events no route matches are left
+// out; when that is every event, the error is of kind provider.ErrIgnored
+// and says why.
 func (q *SQS) Dispatch(ctx context.Context, evs []provider.Event) ([]gitsource.Result, error) {
 	tmpl := q.Key
 	if tmpl == nil {
@@ -64,7 +75,23 @@ func (q *SQS) Dispatch(ctx context.Context, evs []provider.Event) ([]gitsource.R
 	}
 	fifo := IsFIFO(q.QueueURL)
 	results := make([]gitsource.Result, 0, len(evs))
+	var skipped []error
 	for _, ev := range evs {
+		dests := []gitsource.Destination{{Key: tmpl}}
+		if q.Router != nil {
+			targets, err := q.Router.Select(ctx, ev)
+			if errors.Is(err, provider.ErrIgnored) {
+				skipped = append(skipped, err)
+				continue
+			}
+			if err != nil {
+				return results, err
+			}
+			dests = dests[:0]
+			for _, t := range targets {
+				dests = append(dests, t.Destination())
+			}
+		}
 		body, err := NewJob(ev, now()).Marshal()
 		if err != nil {
 			return results, provider.Upstreamf("enqueueing %s: %w", ev, err)
@@ -82,7 +109,16 @@ func (q *SQS) Dispatch(ctx context.Context, evs []provider.Event) ([]gitsource.R
 			q.Logger.InfoContext(ctx, "job enqueued", "provider", ev.Provider, "repo", ev.Repo.FullName(),
 				"ref", ev.Ref.Full(), "commit", ev.Commit.SHA, "delivery", ev.Delivery, "message_id", aws.ToString(out.MessageId))
 		}
-		results = append(results, gitsource.Result{Key: tmpl.Key(ev), Commit: ev.Commit.SHA, Queued: true})
+		for _, d := range dests {
+			key := tmpl
+			if d.Key != nil {
+				key = d.Key
+			}
+			results = append(results, gitsource.Result{Key: key.Key(ev), Commit: ev.Commit.SHA, Route: d.Route, Queued: true})
+		}
+	}
+	if len(results) == 0 && len(skipped) > 0 {
+		return nil, &provider.Error{Kind: provider.ErrIgnored, Err: errors.Join(skipped...)}
 	}
 	return results, nil
 }

@@ -18,16 +18,14 @@ import (
 // worker's configuration.
 var ErrProviderDisabled = errors.New("queue: the job's provider is not enabled")
 
-// Relayer writes the archive of one event; *gitsource.Relay implements it.
-type Relayer interface {
-	Relay(ctx context.Context, ev provider.Event) (gitsource.Result, error)
-}
-
 // Worker runs the jobs of SQS batches, as the handler of a Lambda
 // function's SQS trigger. Its methods are safe for concurrent use.
 type Worker struct {
-	// Relay writes the archives.
-	Relay Relayer
+	// Dispatcher writes each job's archive: a *gitsource.Router, which
+	// may write it for several routes, or a *gitsource.Relay. A job it
+	// answers with an error of kind provider.ErrIgnored (a push no route
+	// wants, or older than the one stored) is done: it is not retried.
+	Dispatcher gitsource.Dispatcher
 	// Providers are the enabled providers: a job naming another one fails
 	// with ErrProviderDisabled before any download.
 	Providers *provider.Registry
@@ -48,8 +46,8 @@ type Worker struct {
 // are not run and are reported failed too, so that the group keeps its
 // order.
 func (w *Worker) Handle(ctx context.Context, batch events.SQSEvent) (events.SQSEventResponse, error) {
-	if w.Relay == nil {
-		return events.SQSEventResponse{}, errors.New("queue: Worker.Relay is nil")
+	if w.Dispatcher == nil {
+		return events.SQSEventResponse{}, errors.New("queue: Worker.Dispatcher is nil")
 	}
 	// Messages are grouped by FIFO message group, each group run in order;
 	// a standard queue's messages are each a group of their own.
@@ -128,13 +126,27 @@ func (w *Worker) run(ctx context.Context, m events.SQSMessage) error {
 			return err
 		}
 	}
-	res, err := w.Relay.Relay(ctx, ev)
-	if err != nil {
+	results, err := w.Dispatcher.Dispatch(ctx, []provider.Event{ev})
+	queuedFor := start.Sub(job.EnqueuedAt).Round(time.Millisecond)
+	switch {
+	case errors.Is(err, provider.ErrIgnored):
+		log.InfoContext(ctx, "job ignored", "reason", err.Error(), "duration", time.Since(start), "queued_for", queuedFor)
+		return nil
+	case err != nil:
 		log.ErrorContext(ctx, "job failed", "error", err, "duration", time.Since(start))
 		return err
 	}
-	log.InfoContext(ctx, "job done", "key", res.Key, "version", res.VersionID, "bytes", res.Size,
-		"duration", time.Since(start), "queued_for", start.Sub(job.EnqueuedAt).Round(time.Millisecond))
+	keys := make([]string, len(results))
+	var size int64
+	already := 0
+	for i, res := range results {
+		keys[i], size = res.Key, size+res.Size
+		if res.Stored == gitsource.StoredAlready {
+			already++
+		}
+	}
+	log.InfoContext(ctx, "job done", "keys", keys, "bytes", size, "already_stored", already,
+		"duration", time.Since(start), "queued_for", queuedFor)
 	return nil
 }
 

@@ -78,9 +78,9 @@ func newFlow(t *testing.T, queueName string) *flow {
 	return &flow{
 		gh: gh, sha: sha, queueURL: queueURL, bucket: bucket, receiver: srv, logs: logs,
 		worker: &queue.Worker{
-			Relay:     &gitsource.Relay{Providers: reg, Sink: s3sink, Logger: logger},
-			Providers: reg,
-			Logger:    logger,
+			Dispatcher: &gitsource.Relay{Providers: reg, Sink: s3sink, Logger: logger},
+			Providers:  reg,
+			Logger:     logger,
 		},
 	}
 }
@@ -299,19 +299,44 @@ func TestEnqueueFailureIs502(t *testing.T) {
 // fakeRelay fails the events whose commit is in fail and records the
 // order of the others.
 type fakeRelay struct {
-	mu   sync.Mutex
-	fail map[string]bool
-	done []string
+	mu     sync.Mutex
+	fail   map[string]bool
+	ignore map[string]bool // answered as a push no route wants
+	done   []string
 }
 
-func (r *fakeRelay) Relay(_ context.Context, ev provider.Event) (gitsource.Result, error) {
+func (r *fakeRelay) Dispatch(_ context.Context, evs []provider.Event) ([]gitsource.Result, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	ev := evs[0]
 	if r.fail[ev.Commit.SHA] {
-		return gitsource.Result{}, provider.Upstreamf("download of %s failed", ev)
+		return nil, provider.Upstreamf("download of %s failed", ev)
+	}
+	if r.ignore[ev.Commit.SHA] {
+		return nil, provider.Ignoredf("no route matches %s", ev)
 	}
 	r.done = append(r.done, ev.Commit.SHA)
-	return gitsource.Result{Key: "k", Commit: ev.Commit.SHA}, nil
+	return []gitsource.Result{{Key: "k", Commit: ev.Commit.SHA}}, nil
+}
+
+// TestWorkerIgnoredJobIsDone: a job the dispatcher ignores (no route wants
+// it, or it is stale) is not retried.
+func TestWorkerIgnoredJobIsDone(t *testing.T) {
+	ev := testEvent()
+	body, err := queue.NewJob(ev, time.Now()).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &bytes.Buffer{}
+	r := &fakeRelay{ignore: map[string]bool{ev.Commit.SHA: true}}
+	w := &queue.Worker{Dispatcher: r, Logger: slog.New(slog.NewJSONHandler(logs, nil))}
+	resp, err := w.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m1", Body: body}}})
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("Handle = %+v, %v; want the ignored job done", resp, err)
+	}
+	if !strings.Contains(logs.String(), `"msg":"job ignored"`) || !strings.Contains(logs.String(), `"reason":"no route matches github octo-org/hello-world`) {
+		t.Errorf("logs:\n%s", logs)
+	}
 }
 
 func TestWorkerFIFOGroups(t *testing.T) {
@@ -345,7 +370,7 @@ func TestWorkerFIFOGroups(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := &fakeRelay{fail: map[string]bool{tt.fail: true}}
-			w := &queue.Worker{Relay: r, Concurrency: tt.concurrency}
+			w := &queue.Worker{Dispatcher: r, Concurrency: tt.concurrency}
 			resp, err := w.Handle(context.Background(), batch)
 			if err != nil {
 				t.Fatal(err)
@@ -376,7 +401,7 @@ func TestWorkerFIFOGroups(t *testing.T) {
 
 func TestWorkerCancelledContext(t *testing.T) {
 	r := &fakeRelay{}
-	w := &queue.Worker{Relay: r}
+	w := &queue.Worker{Dispatcher: r}
 	body, err := queue.NewJob(testEvent(), time.Now()).Marshal()
 	if err != nil {
 		t.Fatal(err)

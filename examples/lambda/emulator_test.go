@@ -407,17 +407,24 @@ func TestEmulatorSynchronous(t *testing.T) {
 	}
 }
 
-func TestEmulatorQueued(t *testing.T) {
-	const secret = "webhook-secret-queued-91c2"
-	site := newGitHubSite(t)
-	bucket := s3srv.NewBucket(t, true)
-	queueURL := sqssrv.CreateQueue(t, "gitsource-jobs")
+// queuedEnv is the environment of the queued mode against site, writing
+// to bucket through the queue queueName, whose URL it returns.
+func queuedEnv(t *testing.T, site *githubSite, secret, bucket, queueName string) (map[string]string, string) {
+	queueURL := sqssrv.CreateQueue(t, queueName)
 	env := awsEnv(bucket)
 	env["GITHUB_WEBHOOK_SECRET"] = secret
 	env["GITHUB_API_URL"] = site.url
 	env["GITSOURCE_QUEUE_URL"] = queueURL
 	env["AWS_ENDPOINT_URL_SQS"] = sqssrv.Endpoint()
 	env["GITSOURCE_SQS_PROTOCOL"] = "query"
+	return env, queueURL
+}
+
+func TestEmulatorQueued(t *testing.T) {
+	const secret = "webhook-secret-queued-91c2"
+	site := newGitHubSite(t)
+	bucket := s3srv.NewBucket(t, true)
+	env, queueURL := queuedEnv(t, site, secret, bucket, "gitsource-jobs")
 	emu := startEmulator(t, env)
 
 	h, body := site.push(secret)

@@ -7,15 +7,19 @@
 //	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags='-s -w' -o bootstrap ./examples/lambda
 //
 // It reads the same environment as `gitsource serve` (GITSOURCE_SINK is
-// required here). At cold start, any variable NAME_PARAM (an SSM
+// required here unless every route of GITSOURCE_CONFIG names its sink). A
+// routes file (GITSOURCE_CONFIG, shipped in the deployment package or a
+// layer) sends each push to the routes that want it; a bad file stops the
+// cold start, and the log names its line. At cold start, any variable NAME_PARAM (an SSM
 // parameter, read with decryption) or NAME_SECRET_ARN (a Secrets Manager
 // secret, optionally ARN#field of a JSON secret) sets NAME from that store.
 //
 // Without GITSOURCE_QUEUE_URL a webhook is verified, fetched and written
 // before it is answered (200, or 502 on a fetch or write failure). With
 // it, the webhook is verified, one job per event is enqueued and the answer
-// is 202; the same function, on the queue's SQS trigger, writes the
-// archives and reports partial batch failures.
+// is 202 (200 ignored, with no job, for a push no route wants); the same
+// function, on the queue's SQS trigger, writes the archives and reports
+// partial batch failures.
 //
 // Logs are JSON lines (log/slog) at AWS_LAMBDA_LOG_LEVEL (default INFO).
 package main
@@ -96,26 +100,36 @@ func setup(ctx context.Context, environ []string, getenv func(string) string, se
 	if err != nil {
 		return nil, err
 	}
-	relay, err := cfg.NewRelay(ctx)
+	// Without GITSOURCE_CONFIG the router has one route taking every push
+	// to GITSOURCE_SINK under GITSOURCE_KEY: the plain relay.
+	router, err := cfg.NewRouter(ctx)
 	if err != nil {
 		return nil, err
 	}
-	relay.Logger = logger
+	router.Logger, router.Relay.Logger = logger, logger
 
-	var dispatcher gitsource.Dispatcher = relay
+	var dispatcher gitsource.Dispatcher = router
 	mode := "synchronous"
 	if cfg.QueueURL != "" {
 		proto, err := queue.WithProtocol(getenv(queue.EnvProtocol))
 		if err != nil {
 			return nil, err
 		}
-		dispatcher = &queue.SQS{Client: sqs.NewFromConfig(loadAWS(), proto), QueueURL: cfg.QueueURL, Key: cfg.Key, Logger: logger}
-		mode = "queued"
+		q := &queue.SQS{Client: sqs.NewFromConfig(loadAWS(), proto), QueueURL: cfg.QueueURL, Key: cfg.Key, Logger: logger}
+		if cfg.Routes != nil {
+			q.Router = router
+		}
+		dispatcher, mode = q, "queued"
+	}
+	if cfg.Routes != nil {
+		for _, t := range router.Targets {
+			logger.Info("route", "name", t.Route.Name, "file", t.Route.File, "line", t.Route.Line, "sink", redactURL(t.Route.Sink), "key", t.Key.String())
+		}
 	}
 	logger.Info("ready", "mode", mode, "providers", cfg.Providers.Names(), "sink", redactURL(cfg.SinkURL), "key", cfg.Key.String())
 	return &function{
 		handler: &gitsource.Handler{Providers: cfg.Providers, Dispatcher: dispatcher, Logger: logger},
-		worker:  &queue.Worker{Relay: relay, Providers: cfg.Providers, Logger: logger},
+		worker:  &queue.Worker{Dispatcher: router, Providers: cfg.Providers, Logger: logger},
 		logger:  logger,
 	}, nil
 }
