@@ -294,7 +294,7 @@ func (d *doctor) repo(ctx context.Context, cfg *gitsource.Config, flagValue stri
 	case errors.Is(err, provider.ErrUnauthorized):
 		d.fail(label, err.Error(), fmt.Sprintf("check %s: valid, not expired, with read access to the repository's contents", token), took)
 	case errors.Is(err, provider.ErrNotFound) && ref == "":
-		d.fail(label, err.Error(), fmt.Sprintf("name a branch: --repo %s:%s@BRANCH; for a private repository set %s (hosts answer 404 when the token cannot read it)", name, fullName, token), took)
+		d.fail(label, "no branch main or master: "+err.Error(), fmt.Sprintf("name a branch: --repo %s:%s@BRANCH; for a private repository set %s (hosts answer 404 when the token cannot read it)", name, fullName, token), took)
 	case errors.Is(err, provider.ErrNotFound):
 		d.fail(label, err.Error(), fmt.Sprintf("check the names; for a private repository set %s (hosts answer 404 when the token cannot read it)", token), took)
 	default:

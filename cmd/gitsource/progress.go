@@ -68,9 +68,10 @@ func (p *progress) Start() {
 	if p == nil {
 		return
 	}
+	stop := make(chan struct{})
 	p.mu.Lock()
 	p.started = time.Now()
-	p.stop = make(chan struct{})
+	p.stop = stop
 	p.mu.Unlock()
 	p.stopped.Add(1)
 	go func() {
@@ -79,7 +80,7 @@ func (p *progress) Start() {
 		defer t.Stop()
 		for {
 			select {
-			case <-p.stop:
+			case <-stop:
 				return
 			case <-t.C:
 				p.report()
@@ -91,13 +92,20 @@ func (p *progress) Start() {
 // Stop ends reporting; a bar is drawn one last time and ended with a
 // newline.
 func (p *progress) Stop() {
-	if p == nil || p.stop == nil {
+	if p == nil {
 		return
 	}
-	close(p.stop)
+	p.mu.Lock()
+	stop := p.stop
+	p.mu.Unlock()
+	if stop == nil {
+		return
+	}
+	close(stop)
 	p.stopped.Wait()
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.stop = nil // log lines after this one need no bar drawn under them
 	if p.bar && p.done > 0 {
 		p.drawLocked()
 		fmt.Fprintln(p.w)

@@ -189,7 +189,11 @@ func dryRun(ctx context.Context, cfg *gitsource.Config, p provider.Provider, ev 
 		w.row("archive", "GET "+fetch.Redact(ar.Request.URL)+strip)
 	}
 	w.row("sink", redactSinkURL(cfg.SinkURL))
-	w.row("key", key)
+	if u, err := url.Parse(cfg.SinkURL); err == nil && u.Scheme == "s3" && strings.Trim(u.Path, "/") != "" {
+		w.row("key", key+" (in the bucket: "+strings.Trim(u.Path, "/")+"/"+key+")")
+	} else {
+		w.row("key", key)
+	}
 	meta := gitsource.Metadata(ev)
 	for i, k := range slices.Sorted(maps.Keys(meta)) {
 		label := ""
