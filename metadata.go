@@ -8,7 +8,20 @@ import (
 	"github.com/gitsource/gitsource/sink"
 )
 
-// The user metadata keys written with every archive.
+// The user metadata keys written with every archive, by Metadata.
+//
+// The relay writes three more keys:
+//
+//   - MetaBefore, "gitsource-before": the commit the ref pointed to before
+//     the push, when the provider tells (not for a new ref);
+//   - MetaCommitTime, "gitsource-commit-time": the commit's time, RFC 3339,
+//     when known;
+//   - MetaRoute, "gitsource-route": the name of the route of a routes file
+//     (GITSOURCE_CONFIG) the archive was written for; absent without one.
+//
+// The first two let a later delivery for the same key tell whether it is
+// newer than the object stored (see Relay); with MetaCommit and
+// MetaPushedAt they are what a stale delivery is told apart by.
 const (
 	MetaRevisionSummary = sink.RevisionSummaryKey
 	MetaProvider        = "gitsource-provider"
