@@ -15,6 +15,10 @@ func configCommand(args []string, getenv func(string) string, stdout, stderr io.
 	usage := func(w io.Writer) {
 		fmt.Fprintf(w, "Usage: %s\n\nChecks a routes file as serve checks it at start, and prints each route in\nwords. Problems are printed one a line as FILE:LINE:COLUMN: reason.\n", synopsis)
 	}
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		usage(stdout)
+		return exitOK
+	}
 	if len(args) == 0 || args[0] != "check" {
 		usage(stderr)
 		return exitUsage

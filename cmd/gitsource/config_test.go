@@ -50,6 +50,7 @@ func TestConfigCheck(t *testing.T) {
 		{"a missing file", []string{"config", "check", "/no/such/routes.yaml"}, env{}, exitUsage, nil, []string{"no such file"}},
 		{"no subcommand", []string{"config"}, env{}, exitUsage, nil, []string{"Usage: gitsource config check"}},
 		{"help", []string{"config", "check", "--help"}, env{}, exitOK, []string{"FILE:LINE:COLUMN"}, nil},
+		{"help of the command", []string{"config", "--help"}, env{}, exitOK, []string{"Usage: gitsource config check"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
