@@ -255,6 +255,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.serveTag(w, p, rest[2])
 	case len(rest) == 3 && rest[0] == "repository" && rest[1] == "commits":
 		s.serveCommit(w, p, rest[2])
+	case len(rest) == 2 && rest[0] == "repository" && rest[1] == "compare":
+		s.serveCompare(w, r, p)
 	default:
 		apiError(w, http.StatusNotFound, "404 Not Found")
 	}
