@@ -34,8 +34,9 @@ type Result struct {
 	// empty without one.
 	Route string `json:"route,omitempty"`
 	// Stored tells a fresh write (StoredWritten) from an object that held
-	// the commit already (StoredAlready: a redelivery); empty for an
-	// archive not written yet.
+	// the commit already (StoredAlready: a redelivery) or, from
+	// Relay.Relay only, a newer one (StoredNewer); empty for an archive
+	// not written yet.
 	Stored string `json:"stored,omitempty"`
 	// Queued reports that the archive will be written later.
 	Queued bool `json:"queued,omitempty"`
@@ -45,6 +46,7 @@ type Result struct {
 const (
 	StoredWritten = "written"
 	StoredAlready = "already stored"
+	StoredNewer   = "newer stored"
 )
 
 // Answer is the JSON body of every HTTP answer.

@@ -120,7 +120,7 @@ func dispatchEach(evs []provider.Event, relay func(provider.Event) ([]Result, er
 // fetch or store is an error of kind provider.ErrUpstream; nothing is left
 // behind. When the key already holds this commit or a newer one, Relay
 // writes nothing and returns, without error, the Result of the object the
-// key holds.
+// key holds, whose Stored is StoredAlready or StoredNewer.
 func (r *Relay) Relay(ctx context.Context, ev provider.Event) (Result, error) {
 	res, _, err := r.relay(ctx, ev)
 	return res, err
@@ -324,6 +324,7 @@ func (t *target) decide(ctx context.Context, ev provider.Event) (fate, error) {
 		if v != replace {
 			o := fate{v: v, res: Result{Key: held.Key, VersionID: held.VersionID, Commit: held.Metadata[MetaCommit], Size: held.Size, Route: t.Route, Stored: StoredAlready}}
 			if v == stale {
+				o.res.Stored = StoredNewer
 				o.why = fmt.Sprintf("%s holds %s, this push %s", t.key, shortSHA(o.res.Commit), ev.Commit.ShortSHA())
 				if t.Route != "" {
 					o.why = "route " + t.Route + ": " + o.why

@@ -590,6 +590,11 @@ func TestRelayTo(t *testing.T) {
 		!strings.Contains(err.Error(), "(route web: web/feature/login.zip holds fffffff, this push eeeeeee; octo/hello/feature/login.zip holds fffffff, this push eeeeeee)") {
 		t.Errorf("late push: %v, want ignored as stale for both", err)
 	}
+	// Relay tells the same as the object the key holds.
+	f.relay.Sink = other
+	if held, err := f.relay.Relay(ctx, late); err != nil || held.Stored != StoredNewer || held.Commit != newer.Commit.SHA {
+		t.Errorf("late push through Relay: %+v, %v; want the newer commit held", held, err)
+	}
 
 	if _, err := f.relay.RelayTo(ctx, f.ev, []Destination{{Route: "bad", Sink: other, Key: MustParseKeyTemplate("/{ref}.zip")}}); !errors.Is(err, provider.ErrBadRequest) || !strings.Contains(err.Error(), "of route bad") {
 		t.Errorf("a key no sink takes: %v", err)
