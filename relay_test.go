@@ -524,8 +524,13 @@ func TestRelayTo(t *testing.T) {
 		{Route: "web-again", Sink: f.relay.Sink, Key: web}, // the same object
 	}
 	ctx := context.Background()
-	check := func(step string, got []Result, want ...Result) {
+	// relay relays f.ev and checks the results, versions and sizes aside.
+	relay := func(step string, want ...Result) {
 		t.Helper()
+		got, err := f.relay.RelayTo(ctx, f.ev, dests)
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
 		for i := range got {
 			got[i].VersionID, got[i].Size = "", 0
 		}
@@ -534,11 +539,7 @@ func TestRelayTo(t *testing.T) {
 		}
 	}
 	sha := f.ev.Commit.SHA
-	res, err := f.relay.RelayTo(ctx, f.ev, dests)
-	if err != nil {
-		t.Fatal(err)
-	}
-	check("first", res,
+	relay("first",
 		Result{Key: "web/feature/login.zip", Commit: sha, Route: "web", Stored: StoredWritten},
 		Result{Key: "octo/hello/feature/login.zip", Commit: sha, Stored: StoredWritten})
 	if n := f.faults.Requests(); n != 1 {
@@ -554,11 +555,7 @@ func TestRelayTo(t *testing.T) {
 		}
 	}
 
-	res, err = f.relay.RelayTo(ctx, f.ev, dests)
-	if err != nil {
-		t.Fatal(err)
-	}
-	check("redelivery", res,
+	relay("redelivery",
 		Result{Key: "web/feature/login.zip", Commit: sha, Route: "web", Stored: StoredAlready},
 		Result{Key: "octo/hello/feature/login.zip", Commit: sha, Stored: StoredAlready})
 	if n := f.faults.Requests(); n != 1 {
@@ -569,11 +566,7 @@ func TestRelayTo(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(otherDir, "octo")); err != nil {
 		t.Fatal(err)
 	}
-	res, err = f.relay.RelayTo(ctx, f.ev, dests)
-	if err != nil {
-		t.Fatal(err)
-	}
-	check("one rewritten", res,
+	relay("one rewritten",
 		Result{Key: "web/feature/login.zip", Commit: sha, Route: "web", Stored: StoredAlready},
 		Result{Key: "octo/hello/feature/login.zip", Commit: sha, Stored: StoredWritten})
 
