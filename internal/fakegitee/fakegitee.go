@@ -89,9 +89,10 @@ type Server struct {
 	forge    *fakehost.Forge
 	requests fakehost.Recorder[Request]
 
-	mu       sync.Mutex
-	repos    map[string]*repo // by owner/name
-	redirect bool
+	mu           sync.Mutex
+	repos        map[string]*repo // by owner/name
+	redirect     bool
+	compareLimit int // see SetCompareLimit
 }
 
 type repo struct {

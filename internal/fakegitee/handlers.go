@@ -17,6 +17,7 @@ func (s *Server) apiMux() *http.ServeMux {
 	mux.HandleFunc("GET /api/v5/repos/{owner}/{repo}/branches/{branch...}", s.branch)
 	mux.HandleFunc("GET /api/v5/repos/{owner}/{repo}/tags", s.tagList)
 	mux.HandleFunc("GET /api/v5/repos/{owner}/{repo}/commits/{sha}", s.commit)
+	mux.HandleFunc("GET /api/v5/repos/{owner}/{repo}/compare/{basehead...}", s.compare)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { apiError(w, http.StatusNotFound, "Not Found") })
 	return mux
 }

@@ -1,0 +1,157 @@
+package fakegitee
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gitsource/gitsource/internal/fakegit"
+)
+
+// SetCompareLimit makes the compare endpoint list at most n files and say
+// truncated: true when there are more, as Gitee does for long
+// comparisons. Gitee does not document its limit, so the fake cuts none
+// until a test sets one; n <= 0 removes it again.
+func (s *Server) SetCompareLimit(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.compareLimit = n
+}
+
+// compare answers GET /api/v5/repos/{owner}/{repo}/compare/{base}...{head}
+// as Gitee does: the commits of merge-base..head, in chronological order,
+// and the files changed from the merge base to head (git diff
+// base...head).
+func (s *Server) compare(w http.ResponseWriter, r *http.Request) {
+	rp, ok := s.lookup(w, r)
+	if !ok {
+		return
+	}
+	base, head, ok := strings.Cut(r.PathValue("basehead"), "...")
+	baseSHA, okBase := rp.git.RevParse(base + "^{commit}")
+	headSHA, okHead := rp.git.RevParse(head + "^{commit}")
+	if !ok || !okBase || !okHead {
+		apiError(w, http.StatusNotFound, "Not Found Commit")
+		return
+	}
+	mergeBase, err := rp.git.Git(nil, nil, "merge-base", baseSHA, headSHA)
+	if err != nil {
+		apiError(w, http.StatusNotFound, "Not Found Merge Base")
+		return
+	}
+	revs, err1 := rp.git.Git(nil, nil, "rev-list", "--reverse", mergeBase+".."+headSHA)
+	changes, err2 := diffFiles(rp.git, mergeBase, headSHA)
+	if err1 != nil || err2 != nil {
+		apiError(w, http.StatusInternalServerError, "Internal Server Error")
+		return
+	}
+	apiBase := s.api.URL + "/api/v5/repos/" + rp.owner + "/" + rp.name
+	commits := []map[string]any{}
+	for _, sha := range strings.Fields(revs) {
+		commits = append(commits, compareCommit(rp, apiBase, sha))
+	}
+	s.mu.Lock()
+	limit := s.compareLimit
+	s.mu.Unlock()
+	truncated := limit > 0 && len(changes) > limit
+	if truncated {
+		changes = changes[:limit]
+	}
+	files := make([]map[string]any, 0, len(changes))
+	for _, c := range changes {
+		status := map[byte]string{'A': "added", 'D': "removed", 'R': "renamed"}[c.Status]
+		if status == "" {
+			status = "modified"
+		}
+		blob := "https://gitee.com/" + rp.owner + "/" + rp.name + "/blob/" + headSHA + "/" + c.Path
+		f := map[string]any{
+			"sha":       fakegit.FakeSHA(headSHA + ":" + c.Path),
+			"filename":  c.Path,
+			"status":    status,
+			"additions": c.Added,
+			"deletions": c.Deleted,
+			"changes":   c.Added + c.Deleted,
+			"blob_url":  blob,
+			"raw_url":   strings.Replace(blob, "/blob/", "/raw/", 1),
+		}
+		if c.OldPath != "" {
+			f["previous_filename"] = c.OldPath
+		}
+		files = append(files, f)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"base_commit":       compareCommit(rp, apiBase, baseSHA),
+		"merge_base_commit": compareCommit(rp, apiBase, mergeBase),
+		"commits":           commits,
+		"files":             files,
+		"truncated":         truncated,
+	})
+}
+
+// compareCommit describes a commit as the compare lists it.
+func compareCommit(rp *repo, apiBase, sha string) map[string]any {
+	c, err := rp.git.ReadCommit(sha)
+	if err != nil {
+		return map[string]any{"sha": sha}
+	}
+	return map[string]any{
+		"url":      apiBase + "/commits/" + sha,
+		"sha":      sha,
+		"html_url": "https://gitee.com/" + rp.owner + "/" + rp.name + "/commit/" + sha,
+		"commit": map[string]any{
+			"author":    sigJSON(c.Author),
+			"committer": sigJSON(c.Committer),
+			"message":   c.Message,
+		},
+		"author":    nil,
+		"committer": nil,
+		"parents":   parentsJSON(apiBase, c.Parents),
+	}
+}
+
+// fileChange is one file a diff changes.
+type fileChange struct {
+	Status         byte   // git's letter: A, M, D, R, C or T
+	Path, OldPath  string // OldPath: the source of a rename or copy
+	Added, Deleted int    // lines; 0 for a binary file
+}
+
+// diffFiles returns the files git diff from to changes, with renames
+// found.
+func diffFiles(g *fakegit.Repo, from, to string) ([]fileChange, error) {
+	names, err := g.Git(nil, nil, "diff", "-z", "-M", "--name-status", from, to, "--")
+	if err != nil {
+		return nil, err
+	}
+	counts, err := g.Git(nil, nil, "diff", "-z", "-M", "--numstat", from, to, "--")
+	if err != nil {
+		return nil, err
+	}
+	var out []fileChange
+	f := strings.Split(strings.TrimSuffix(names, "\x00"), "\x00")
+	for i := 0; i+1 < len(f); i += 2 {
+		c := fileChange{Status: f[i][0], Path: f[i+1]}
+		if c.Status == 'R' || c.Status == 'C' {
+			if i+2 >= len(f) {
+				break
+			}
+			c.OldPath, c.Path = f[i+1], f[i+2]
+			i++
+		}
+		out = append(out, c)
+	}
+	// --numstat -z: "added\tdeleted\tpath\0", or for a rename
+	// "added\tdeleted\t\0old\0new\0"; in the order of --name-status.
+	n := strings.Split(strings.TrimSuffix(counts, "\x00"), "\x00")
+	for i, k := 0, 0; i < len(n) && k < len(out); i, k = i+1, k+1 {
+		fields := strings.SplitN(n[i], "\t", 3)
+		if len(fields) == 3 {
+			out[k].Added, _ = strconv.Atoi(fields[0])
+			out[k].Deleted, _ = strconv.Atoi(fields[1])
+			if fields[2] == "" {
+				i += 2 // the old and new paths follow
+			}
+		}
+	}
+	return out, nil
+}
