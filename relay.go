@@ -318,7 +318,7 @@ func (t *target) decide(ctx context.Context, ev provider.Event) (fate, error) {
 	switch {
 	case errors.Is(err, sink.ErrNotExist):
 	case err != nil:
-		return fate{}, provider.Upstreamf("reading %s: %w", t.key, err)
+		return fate{}, provider.Upstreamf("reading %s: %w", t.key, &SinkError{Err: err})
 	default:
 		v := order(ev, held.Metadata)
 		if v != replace {
@@ -354,7 +354,7 @@ func (r *Relay) write(ctx context.Context, p provider.Provider, ev provider.Even
 		objs, midBody, err = r.once(ctx, p, ev, targets)
 		if err == nil {
 			for i, obj := range objs {
-				log.Info("archive written", targets[i].logAttrs("version", obj.VersionID, "bytes", obj.Size, "duration", time.Since(start), "attempt", attempt)...)
+				log.Info("archive written", targets[i].logAttrs("version", obj.VersionID, "bytes", obj.Size, "duration_ms", time.Since(start).Milliseconds(), "attempt", attempt)...)
 			}
 			return objs, nil
 		}
@@ -416,7 +416,7 @@ func (r *Relay) once(ctx context.Context, p provider.Provider, ev provider.Event
 	case zipErr != nil && !errors.Is(zipErr, errSinkStopped) && !errors.Is(zipErr, io.ErrClosedPipe):
 		return nil, true, archiveError(ev, zipErr)
 	case putErr != nil:
-		return nil, false, provider.Upstreamf("writing %w", putErr)
+		return nil, false, provider.Upstreamf("writing %w", &SinkError{Err: putErr})
 	}
 	return objs, false, nil
 }
@@ -515,6 +515,16 @@ func (e *readErr) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// SinkError is a failure of a sink itself (its store refused, failed or
+// could not be reached), as opposed to the download feeding it. Relay
+// errors wrap it, so errors.As tells the two apart.
+type SinkError struct{ Err error }
+
+func (e *SinkError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the sink's error.
+func (e *SinkError) Unwrap() error { return e.Err }
 
 func shortSHA(sha string) string { return sha[:min(7, len(sha))] }
 

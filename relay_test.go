@@ -625,3 +625,29 @@ func TestHandlerSaysAlreadyStored(t *testing.T) {
 		t.Errorf("mixed message %q", got)
 	}
 }
+
+// refusingSink refuses every object after reading a little of it.
+type refusingSink struct{}
+
+func (refusingSink) Put(_ context.Context, _ string, r io.Reader, _ sink.Metadata) (sink.Object, error) {
+	io.CopyN(io.Discard, r, 100)
+	return sink.Object{}, errors.New("store refused the object")
+}
+
+// TestRelaySinkError: a failure of the store is a *SinkError; a broken
+// download is not, though both answer 502.
+func TestRelaySinkError(t *testing.T) {
+	f := newRelayFixture(t, testArchive(t, nil))
+	f.relay.Sink = refusingSink{}
+	_, err := f.relay.Relay(context.Background(), f.ev)
+	var se *SinkError
+	if !errors.As(err, &se) || provider.StatusCode(err) != http.StatusBadGateway {
+		t.Fatalf("sink failure = %v, want a *SinkError answering 502", err)
+	}
+	g := newRelayFixture(t, testArchive(t, nil))
+	g.faults.ResetAfter(-1, 1000)
+	_, err = g.relay.Relay(context.Background(), g.ev)
+	if err == nil || errors.As(err, &se) {
+		t.Fatalf("broken download = %v, want an error that is not a *SinkError", err)
+	}
+}

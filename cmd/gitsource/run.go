@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/gitsource/gitsource"
 	"github.com/gitsource/gitsource/internal/fetch"
 	"github.com/gitsource/gitsource/provider"
 )
@@ -130,6 +131,7 @@ func versionString() string {
 func exitCode(err error) int {
 	var status *fetch.StatusError
 	var answer *errAnswer
+	var sinkErr *gitsource.SinkError
 	switch {
 	case err == nil:
 		return exitOK
@@ -143,7 +145,7 @@ func exitCode(err error) int {
 		return exitFailure
 	case errors.Is(err, errEndpoint):
 		return exitUpstream
-	case errors.Is(err, errSink):
+	case errors.As(err, &sinkErr):
 		return exitSink
 	case errors.Is(err, provider.ErrNotFound):
 		return exitNotFound
@@ -158,12 +160,7 @@ func exitCode(err error) int {
 	return exitFailure
 }
 
-var (
-	errUsage = errors.New("usage")
-	// errSink marks a failure of the sink itself, not of what it was
-	// reading from the provider.
-	errSink = errors.New("sink failure")
-)
+var errUsage = errors.New("usage")
 
 // newFlags returns a flag set that prints its usage, with about (what the
 // command does) and the exit codes, to stderr and reports errors instead of

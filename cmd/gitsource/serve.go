@@ -53,28 +53,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, logge
 		fmt.Fprintf(stderr, "gitsource serve: %v\n", err)
 		return exitUsage
 	}
-	var dispatcher gitsource.Dispatcher
+	// Without GITSOURCE_CONFIG the router has one route that takes every
+	// branch and tag to GITSOURCE_SINK.
+	router, err := cfg.NewRouter(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "gitsource serve: %v\n", err)
+		return exitUsage
+	}
+	router.Logger, router.Relay.Logger = logger, logger
 	if cfg.Routes != nil {
-		router, err := cfg.NewRouter(ctx)
-		if err != nil {
-			fmt.Fprintf(stderr, "gitsource serve: %v\n", err)
-			return exitUsage
-		}
-		router.Logger, router.Relay.Logger = logger, logger
 		for _, t := range router.Targets {
 			logger.Info("route", "name", t.Route.Name, "file", t.Route.File, "line", t.Route.Line, "sink", redactSinkURL(t.Route.Sink), "key", t.Key.String())
 		}
-		dispatcher = router
-	} else {
-		relay, err := cfg.NewRelay(ctx)
-		if err != nil {
-			fmt.Fprintf(stderr, "gitsource serve: %v\n", err)
-			return exitUsage
-		}
-		relay.Logger = logger
-		dispatcher = relay
 	}
-	pool := gitsource.NewPool(dispatcher, gitsource.PoolOptions{Workers: *workers, Wait: *wait})
+	pool := gitsource.NewPool(router, gitsource.PoolOptions{Workers: *workers, Wait: *wait})
 	handler := &gitsource.Handler{Providers: cfg.Providers, Dispatcher: pool, Logger: logger}
 
 	ln, err := net.Listen("tcp", *addr)

@@ -65,7 +65,11 @@ func syncCommand(ctx context.Context, args []string, getenv func(string) string,
 	}
 	req := syncRequest{provider: fs.Arg(0), repo: fs.Arg(1), ref: fs.Arg(2), dryRun: *f.dryRun}
 	err = syncOne(ctx, req, getenv, logger, prog, stdout)
-	if err != nil {
+	var sinkErr *gitsource.SinkError
+	switch {
+	case errors.As(err, &sinkErr):
+		fmt.Fprintf(stderr, "gitsource sync: sink failure: %v\n", err)
+	case err != nil:
 		fmt.Fprintf(stderr, "gitsource sync: %v\n", err)
 	}
 	return exitCode(err)
@@ -136,31 +140,45 @@ func syncOne(ctx context.Context, req syncRequest, getenv func(string) string, l
 	if req.dryRun {
 		return dryRun(ctx, cfg, p, ev, stdout)
 	}
-	relay, err := cfg.NewRelay(ctx)
+	router, err := cfg.NewRouter(ctx)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	relay.Logger = logger
-	var watched *watchedSink
-	relay.Sink, watched = watchSink(relay.Sink)
+	router.Logger, router.Relay.Logger = logger, logger
+	// A sync writes where a push of the same ref would: every route that
+	// takes it (the one default route without GITSOURCE_CONFIG).
+	targets, err := router.Select(ctx, ev)
+	if err != nil {
+		return err
+	}
+	dests := make([]gitsource.Destination, len(targets))
+	for i, t := range targets {
+		dests[i] = t.Destination()
+	}
 	if prog != nil {
+		relay := router.Relay
 		relay.HTTPClients = maps.Clone(relay.HTTPClients)
 		relay.HTTPClients[p.Name()] = countingClient(relay.HTTPClients[p.Name()], prog)
 	}
 	prog.Start()
-	res, err := relay.Relay(ctx, ev)
+	results, err := router.Relay.RelayTo(ctx, ev, dests)
 	prog.Stop()
 	if err != nil {
-		if watched.failure() != nil {
-			return fmt.Errorf("%w: %w", errSink, err)
-		}
 		return err
 	}
-	fmt.Fprintf(stdout, "%s %s → %s (%d bytes", ev.Ref.Full(), ev.Commit.SHA, res.Key, res.Size)
-	if res.VersionID != "" {
-		fmt.Fprintf(stdout, ", version %s", res.VersionID)
+	for _, res := range results {
+		fmt.Fprintf(stdout, "%s %s → %s (%d bytes", ev.Ref.Full(), ev.Commit.SHA, res.Key, res.Size)
+		if res.VersionID != "" {
+			fmt.Fprintf(stdout, ", version %s", res.VersionID)
+		}
+		if res.Route != "" {
+			fmt.Fprintf(stdout, ", route %s", res.Route)
+		}
+		if res.Stored == gitsource.StoredAlready {
+			fmt.Fprint(stdout, ", already stored")
+		}
+		fmt.Fprintln(stdout, ")")
 	}
-	fmt.Fprintln(stdout, ")")
 	return nil
 }
 

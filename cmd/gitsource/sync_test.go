@@ -96,3 +96,42 @@ func TestSyncEveryProvider(t *testing.T) {
 		})
 	}
 }
+
+// TestSyncHonoursRoutes: with GITSOURCE_CONFIG a sync writes where a push of
+// the same ref would, to every route that takes it.
+func TestSyncHonoursRoutes(t *testing.T) {
+	gh, sha := newGitHub(t)
+	dir := t.TempDir()
+	routes := filepath.Join(t.TempDir(), "routes.yaml")
+	os.WriteFile(routes, []byte(`routes:
+  - name: web
+    branches: [feature/**]
+    key: web/{ref}.zip
+  - name: api
+    branches: [feature/**]
+    key: api/{ref}.zip
+  - name: releases
+    tags: ["v*"]
+    key: releases/{ref}.zip
+`), 0o644)
+	e := baseEnv(gh, "file://"+dir)
+	delete(e, "GITHUB_WEBHOOK_SECRET")
+	e["GITSOURCE_CONFIG"] = routes
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"sync", "github", "octo/hello", "feature/login"}, e.get, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	for _, key := range []string{"web/feature/login.zip", "api/feature/login.zip"} {
+		data, err := os.ReadFile(filepath.Join(dir, key))
+		if err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		checkZip(t, data)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "releases")); err == nil {
+		t.Errorf("the tag route was written for a branch")
+	}
+	if !strings.Contains(stdout.String(), "route web") || !strings.Contains(stdout.String(), "route api") || !strings.Contains(stdout.String(), sha) {
+		t.Errorf("output %q", stdout.String())
+	}
+}
