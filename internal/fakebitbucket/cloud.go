@@ -45,6 +45,7 @@ func NewCloud(t testing.TB) *Cloud {
 	api.HandleFunc("GET "+repo+"/refs/branches/{name...}", f.serveRef("branch"))
 	api.HandleFunc("GET "+repo+"/refs/tags/{name...}", f.serveRef("tag"))
 	api.HandleFunc("GET "+repo+"/commit/{sha}", f.serveCommit)
+	api.HandleFunc("GET "+repo+"/diffstat/{spec}", f.serveDiffstat)
 	f.apiFaults = faultserver.New(api)
 	f.api = fakehost.Start(t, f.record("api", f.apiFaults))
 

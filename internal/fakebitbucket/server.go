@@ -30,6 +30,7 @@ func NewServer(t testing.TB) *Server {
 		mux.HandleFunc("GET "+repo+"/archive", f.serveArchiveAPI)
 		mux.HandleFunc("GET "+repo+"/commits/{id}", f.serveCommit)
 		mux.HandleFunc("GET "+repo+"/commits", f.serveCommits)
+		mux.HandleFunc("GET "+repo+"/changes", f.serveChanges)
 	}
 	f.faults = faultserver.New(mux)
 	f.srv = fakehost.Start(t, f.record("server", f.faults))
