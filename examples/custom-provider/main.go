@@ -39,13 +39,10 @@ func main() {
 	}
 }
 
-// newHandler is the whole wiring: the built-in configuration, one more
-// provider in the registry, and a relay that knows it.
+// newHandler is the whole wiring: the custom provider joins the built-in
+// ones enabled by the environment (it may be the only one), and routes,
+// sinks and keys come from the same environment as `gitsource serve`.
 func newHandler(ctx context.Context, getenv func(string) string, logger *slog.Logger) (http.Handler, error) {
-	cfg, err := gitsource.Load(getenv, gitsource.LoadOptions{DefaultSink: gitsource.DefaultSink})
-	if err != nil {
-		return nil, err
-	}
 	g, err := gitea.New(gitea.Options{
 		BaseURL: getenv("GITEA_URL"),
 		Secrets: strings.Split(getenv("GITEA_WEBHOOK_SECRET"), ","),
@@ -54,14 +51,14 @@ func newHandler(ctx context.Context, getenv func(string) string, logger *slog.Lo
 	if err != nil {
 		return nil, err
 	}
-	reg, err := provider.NewRegistry(append(cfg.Providers.Providers(), g)...)
+	cfg, err := gitsource.Load(getenv, gitsource.LoadOptions{DefaultSink: gitsource.DefaultSink, Providers: []provider.Provider{g}})
 	if err != nil {
 		return nil, err
 	}
-	relay, err := cfg.NewRelay(ctx)
+	router, err := cfg.NewRouter(ctx)
 	if err != nil {
 		return nil, err
 	}
-	relay.Providers, relay.Logger = reg, logger
-	return &gitsource.Handler{Providers: reg, Dispatcher: relay, Logger: logger}, nil
+	router.Logger, router.Relay.Logger = logger, logger
+	return &gitsource.Handler{Providers: cfg.Providers, Dispatcher: router, Logger: logger}, nil
 }

@@ -57,11 +57,10 @@ func TestCustomProviderEndToEnd(t *testing.T) {
 	gitea := fakeGitea(t)
 	dir := t.TempDir()
 	env := map[string]string{
-		"GITHUB_WEBHOOK_SECRET": "github-secret",
-		"GITSOURCE_SINK":        "file://" + dir,
-		"GITEA_URL":             gitea.URL,
-		"GITEA_WEBHOOK_SECRET":  secret,
-		"GITEA_TOKEN":           token,
+		"GITSOURCE_SINK":       "file://" + dir,
+		"GITEA_URL":            gitea.URL,
+		"GITEA_WEBHOOK_SECRET": secret,
+		"GITEA_TOKEN":          token,
 	}
 	h, err := newHandler(context.Background(), func(k string) string { return env[k] }, slog.New(slog.DiscardHandler))
 	if err != nil {
