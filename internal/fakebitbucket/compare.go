@@ -53,7 +53,7 @@ func (f *Cloud) serveDiffstat(w http.ResponseWriter, r *http.Request) {
 		}
 		from = mb
 	}
-	changes, err := diffFiles(repo.git, from, newSHA)
+	changes, err := repo.git.Diff(from, newSHA)
 	if err != nil {
 		cloudError(w, http.StatusInternalServerError, err.Error())
 		return
@@ -139,7 +139,7 @@ func (f *Server) serveChanges(w http.ResponseWriter, r *http.Request) {
 		serverError(w, http.StatusNotFound, "Commit '"+since+"' does not exist in repository '"+slug+"'.", "com.atlassian.bitbucket.commit.NoSuchCommitException")
 		return
 	}
-	changes, err := diffFiles(repo.git, sinceSHA, untilSHA)
+	changes, err := repo.git.Diff(sinceSHA, untilSHA)
 	if err != nil {
 		serverError(w, http.StatusInternalServerError, err.Error(), "")
 		return
@@ -186,51 +186,4 @@ func serverPath(p string) map[string]any {
 		v["extension"] = ext[1:]
 	}
 	return v
-}
-
-// fileChange is one file a diff changes.
-type fileChange struct {
-	Status         byte   // git's letter: A, M, D, R, C or T
-	Path, OldPath  string // OldPath: the source of a rename or copy
-	Added, Deleted int    // lines; 0 for a binary file
-}
-
-// diffFiles returns the files git diff from to changes, with renames
-// found.
-func diffFiles(g *fakegit.Repo, from, to string) ([]fileChange, error) {
-	names, err := g.Git(nil, nil, "diff", "-z", "-M", "--name-status", from, to, "--")
-	if err != nil {
-		return nil, err
-	}
-	counts, err := g.Git(nil, nil, "diff", "-z", "-M", "--numstat", from, to, "--")
-	if err != nil {
-		return nil, err
-	}
-	var out []fileChange
-	f := strings.Split(strings.TrimSuffix(names, "\x00"), "\x00")
-	for i := 0; i+1 < len(f); i += 2 {
-		c := fileChange{Status: f[i][0], Path: f[i+1]}
-		if c.Status == 'R' || c.Status == 'C' {
-			if i+2 >= len(f) {
-				break
-			}
-			c.OldPath, c.Path = f[i+1], f[i+2]
-			i++
-		}
-		out = append(out, c)
-	}
-	// --numstat -z: "added\tdeleted\tpath\0", or for a rename
-	// "added\tdeleted\t\0old\0new\0"; in the order of --name-status.
-	n := strings.Split(strings.TrimSuffix(counts, "\x00"), "\x00")
-	for i, k := 0, 0; i < len(n) && k < len(out); i, k = i+1, k+1 {
-		fields := strings.SplitN(n[i], "\t", 3)
-		if len(fields) == 3 {
-			out[k].Added, _ = strconv.Atoi(fields[0])
-			out[k].Deleted, _ = strconv.Atoi(fields[1])
-			if fields[2] == "" {
-				i += 2 // the old and new paths follow
-			}
-		}
-	}
-	return out, nil
 }

@@ -322,3 +322,36 @@ func TestFakeSHA(t *testing.T) {
 		t.Errorf("FakeSHA = %q, %q", a, b)
 	}
 }
+
+func TestDiff(t *testing.T) {
+	r := newRepo(t)
+	when := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	big := strings.Repeat("line\n", 50)
+	first := commit(t, r, "main", map[string]File{
+		"keep.txt": {Content: []byte("a\n")}, "old/name.txt": {Content: []byte(big)}, "gone.txt": {Content: []byte("x\n")},
+	}, when)
+	second := commit(t, r, "main", map[string]File{
+		"keep.txt": {Content: []byte("a\nb\n")}, "new/name.txt": {Content: []byte(big)}, "added.txt": {Content: []byte("y\n")},
+	}, when.Add(time.Minute))
+	got, err := r.Diff(first.SHA, second.SHA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]Change{
+		"added.txt":    {Status: 'A', Path: "added.txt", Added: 1},
+		"gone.txt":     {Status: 'D', Path: "gone.txt", Deleted: 1},
+		"keep.txt":     {Status: 'M', Path: "keep.txt", Added: 1},
+		"new/name.txt": {Status: 'R', Path: "new/name.txt", OldPath: "old/name.txt"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("Diff = %+v, want %d changes", got, len(want))
+	}
+	for _, c := range got {
+		if c != want[c.Path] {
+			t.Errorf("change %+v, want %+v", c, want[c.Path])
+		}
+	}
+	if _, err := r.Diff(first.SHA, strings.Repeat("0", 40)); err == nil {
+		t.Errorf("Diff to an unknown commit succeeded")
+	}
+}

@@ -41,7 +41,7 @@ func (s *Server) compare(w http.ResponseWriter, r *http.Request) {
 	}
 	ahead, err1 := revList(rp.git, mergeBase, headSHA)
 	behind, err2 := revList(rp.git, mergeBase, baseSHA)
-	changes, err3 := diffFiles(rp.git, mergeBase, headSHA)
+	changes, err3 := rp.git.Diff(mergeBase, headSHA)
 	if err1 != nil || err2 != nil || err3 != nil {
 		apiError(w, http.StatusInternalServerError, "Server Error")
 		return
@@ -125,7 +125,7 @@ func (s *Server) compareCommit(rp *repo, repoURL, sha string) map[string]any {
 }
 
 // fileJSON describes a changed file as GitHub's diff entries do.
-func fileJSON(rp *repo, headSHA string, c fileChange) map[string]any {
+func fileJSON(rp *repo, headSHA string, c fakegit.Change) map[string]any {
 	status := map[byte]string{'A': "added", 'D': "removed", 'R': "renamed", 'C': "copied", 'T': "changed"}[c.Status]
 	if status == "" {
 		status = "modified"
@@ -155,51 +155,4 @@ func revList(g *fakegit.Repo, from, to string) ([]string, error) {
 		return nil, err
 	}
 	return strings.Split(out, "\n"), nil
-}
-
-// fileChange is one file a diff changes.
-type fileChange struct {
-	Status         byte   // git's letter: A, M, D, R, C or T
-	Path, OldPath  string // OldPath: the source of a rename or copy
-	Added, Deleted int    // lines; 0 for a binary file
-}
-
-// diffFiles returns the files git diff from to changes, with renames
-// found.
-func diffFiles(g *fakegit.Repo, from, to string) ([]fileChange, error) {
-	names, err := g.Git(nil, nil, "diff", "-z", "-M", "--name-status", from, to, "--")
-	if err != nil {
-		return nil, err
-	}
-	counts, err := g.Git(nil, nil, "diff", "-z", "-M", "--numstat", from, to, "--")
-	if err != nil {
-		return nil, err
-	}
-	var out []fileChange
-	f := strings.Split(strings.TrimSuffix(names, "\x00"), "\x00")
-	for i := 0; i+1 < len(f); i += 2 {
-		c := fileChange{Status: f[i][0], Path: f[i+1]}
-		if c.Status == 'R' || c.Status == 'C' {
-			if i+2 >= len(f) {
-				break
-			}
-			c.OldPath, c.Path = f[i+1], f[i+2]
-			i++
-		}
-		out = append(out, c)
-	}
-	// --numstat -z: "added\tdeleted\tpath\0", or for a rename
-	// "added\tdeleted\t\0old\0new\0"; in the order of --name-status.
-	n := strings.Split(strings.TrimSuffix(counts, "\x00"), "\x00")
-	for i, k := 0, 0; i < len(n) && k < len(out); i, k = i+1, k+1 {
-		fields := strings.SplitN(n[i], "\t", 3)
-		if len(fields) == 3 {
-			out[k].Added, _ = strconv.Atoi(fields[0])
-			out[k].Deleted, _ = strconv.Atoi(fields[1])
-			if fields[2] == "" {
-				i += 2 // the old and new paths follow
-			}
-		}
-	}
-	return out, nil
 }

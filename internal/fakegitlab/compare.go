@@ -3,8 +3,6 @@ package fakegitlab
 import (
 	"net/http"
 	"strings"
-
-	"github.com/gitsource/gitsource/internal/fakegit"
 )
 
 // DiffMaxFiles is the most files a GitLab diff holds unless an
@@ -40,7 +38,7 @@ func (s *Server) serveCompare(w http.ResponseWriter, r *http.Request, p *Project
 		base = mb
 	}
 	revs, err1 := p.git.Git(nil, nil, "rev-list", "--reverse", fromSHA+".."+toSHA)
-	changes, err2 := diffFiles(p.git, base, toSHA)
+	changes, err2 := p.git.Diff(base, toSHA)
 	patches, err3 := p.git.Git(nil, nil, "diff", "--no-color", "-M", base, toSHA, "--")
 	if err1 != nil || err2 != nil || err3 != nil {
 		apiError(w, http.StatusInternalServerError, "500 Internal Server Error")
@@ -96,33 +94,4 @@ func (s *Server) serveCompare(w http.ResponseWriter, r *http.Request, p *Project
 		"compare_same_ref": fromSHA == toSHA,
 		"web_url":          s.URL() + "/" + p.PathWithNamespace + "/-/compare/" + from + "..." + to,
 	})
-}
-
-// fileChange is one file a diff changes.
-type fileChange struct {
-	Status        byte   // git's letter: A, M, D, R, C or T
-	Path, OldPath string // OldPath: the source of a rename or copy
-}
-
-// diffFiles returns the files git diff from to changes, with renames
-// found.
-func diffFiles(g *fakegit.Repo, from, to string) ([]fileChange, error) {
-	names, err := g.Git(nil, nil, "diff", "-z", "-M", "--name-status", from, to, "--")
-	if err != nil {
-		return nil, err
-	}
-	var out []fileChange
-	f := strings.Split(strings.TrimSuffix(names, "\x00"), "\x00")
-	for i := 0; i+1 < len(f); i += 2 {
-		c := fileChange{Status: f[i][0], Path: f[i+1]}
-		if c.Status == 'R' || c.Status == 'C' {
-			if i+2 >= len(f) {
-				break
-			}
-			c.OldPath, c.Path = f[i+1], f[i+2]
-			i++
-		}
-		out = append(out, c)
-	}
-	return out, nil
 }
