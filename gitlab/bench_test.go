@@ -10,11 +10,12 @@ import (
 	"github.com/gitsource/gitsource/internal/hooktest"
 )
 
-// benchPush returns a push of 20 commits whose payload is about size
-// bytes, most of it in file lists.
+// benchPush returns a push whose payload is about size bytes, most of it in
+// file lists: two commits for a typical push, GitLab's twenty for a large
+// one. Each commit's own fields take about 700 bytes.
 func benchPush(size int) fakegitlab.Push {
-	commits := make([]fakegitlab.Commit, 20)
-	perCommit := size / len(commits)
+	commits := make([]fakegitlab.Commit, min(20, max(2, size/4096)))
+	perCommit := size/len(commits) - 700
 	for i := range commits {
 		c := fakegitlab.Commit{ID: fmt.Sprintf("%040x", i+1), Message: "Change " + strings.Repeat("x", 40), Timestamp: testNow, AuthorName: "Jane Doe", AuthorEmail: "jane@example.com"}
 		for n := 0; n < perCommit; n += 60 {
@@ -24,7 +25,7 @@ func benchPush(size int) fakegitlab.Push {
 	}
 	return fakegitlab.Push{
 		ProjectID: 4211, PathWithNamespace: "acme/platform/payments", Ref: "refs/heads/feature/login",
-		Before: strings.Repeat("1", 40), After: commits[19].ID, Commits: commits,
+		Before: strings.Repeat("1", 40), After: commits[len(commits)-1].ID, Commits: commits,
 	}
 }
 
