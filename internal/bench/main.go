@@ -178,7 +178,7 @@ func bench(sizeList string, runs int, out, cache string) error {
 		}
 		if r.relaySync, err = measure("relay (sync)", func(i int) (sample, error) {
 			cmd := exec.Command(bin, "sync", "github", "bench/repo", sha)
-			cmd.Env = keyed("sync", i)
+			cmd.Env = keyed(spec+"-sync", i)
 			var out bytes.Buffer
 			cmd.Stdout = &out
 			s, err := runChild(cmd, nil)
@@ -190,7 +190,7 @@ func bench(sizeList string, runs int, out, cache string) error {
 			return err
 		}
 		if r.handler, err = measure("relay (serve)", func(i int) (sample, error) {
-			return relayThroughServe(bin, keyed("serve", i), secret, sha)
+			return relayThroughServe(bin, keyed(spec+"-serve", i), secret, sha)
 		}); err != nil {
 			return err
 		}
