@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/gitsource/gitsource/internal/hostapi"
 	"github.com/gitsource/gitsource/provider"
@@ -50,7 +49,7 @@ func (p *Provider) ChangedFiles(ctx context.Context, repo provider.Repo, before,
 	if err := validateRepo(Name, repo); err != nil {
 		return nil, err
 	}
-	if err := checkCommits(Name, before, after); err != nil {
+	if err := hostapi.CheckCompare(Name, before, after); err != nil {
 		return nil, err
 	}
 	first := p.repoURL(repo) + "/diffstat/" + after + ".." + before
@@ -129,7 +128,7 @@ func (p *ServerProvider) ChangedFiles(ctx context.Context, repo provider.Repo, b
 	if err := validateRepo(ServerName, repo); err != nil {
 		return nil, err
 	}
-	if err := checkCommits(ServerName, before, after); err != nil {
+	if err := hostapi.CheckCompare(ServerName, before, after); err != nil {
 		return nil, err
 	}
 	var files []string
@@ -172,18 +171,6 @@ type serverChanges struct {
 	} `json:"values"`
 	IsLastPage    bool `json:"isLastPage"`
 	NextPageStart *int `json:"nextPageStart"`
-}
-
-// checkCommits checks the commits ChangedFiles compares. A new ref has no
-// commit before: its changes are unknown.
-func checkCommits(name, before, after string) error {
-	if err := provider.ValidateSHA(after); err != nil {
-		return err
-	}
-	if strings.Trim(before, "0") == "" {
-		return fmt.Errorf("%s: a new ref has no commit to compare with: %w", name, provider.ErrChangesUnknown)
-	}
-	return provider.ValidateSHA(before)
 }
 
 // sortedPaths sorts paths and drops repeated and empty ones.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/gitsource/gitsource/internal/hostapi"
 	"github.com/gitsource/gitsource/provider"
@@ -42,13 +41,7 @@ func (p *Provider) ChangedFiles(ctx context.Context, repo provider.Repo, before,
 	if err := validateRepo(repo); err != nil {
 		return nil, err
 	}
-	if err := provider.ValidateSHA(after); err != nil {
-		return nil, err
-	}
-	if strings.Trim(before, "0") == "" {
-		return nil, fmt.Errorf("github: a new ref has no commit to compare with: %w", provider.ErrChangesUnknown)
-	}
-	if err := provider.ValidateSHA(before); err != nil {
+	if err := hostapi.CheckCompare(Name, before, after); err != nil {
 		return nil, err
 	}
 	req, err := p.newRequest(ctx, repoPath(repo)+"/compare/"+before+"..."+after+"?per_page=1")

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
-	"strings"
 
 	"github.com/gitsource/gitsource/internal/hostapi"
 	"github.com/gitsource/gitsource/provider"
@@ -40,13 +39,7 @@ func (p *Provider) ChangedFiles(ctx context.Context, repo provider.Repo, before,
 	if err != nil {
 		return nil, err
 	}
-	if err := provider.ValidateSHA(after); err != nil {
-		return nil, err
-	}
-	if strings.Trim(before, "0") == "" {
-		return nil, fmt.Errorf("gitlab: a new ref has no commit to compare with: %w", provider.ErrChangesUnknown)
-	}
-	if err := provider.ValidateSHA(before); err != nil {
+	if err := hostapi.CheckCompare(Name, before, after); err != nil {
 		return nil, err
 	}
 	q := url.Values{"from": {before}, "to": {after}, "straight": {"true"}}

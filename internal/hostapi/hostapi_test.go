@@ -360,3 +360,23 @@ func TestArchive(t *testing.T) {
 		t.Fatalf("Archive without a folder = %+v", ar)
 	}
 }
+
+func TestCheckCompare(t *testing.T) {
+	sha := strings.Repeat("ab", 20)
+	tests := []struct {
+		before, after string
+		want          error
+	}{
+		{sha, sha, nil},
+		{strings.Repeat("0", 40), sha, provider.ErrChangesUnknown},
+		{"", sha, provider.ErrChangesUnknown},
+		{"nope", sha, provider.ErrBadRequest},
+		{sha, "main", provider.ErrBadRequest},
+	}
+	for _, tt := range tests {
+		err := hostapi.CheckCompare("host", tt.before, tt.after)
+		if (tt.want == nil) != (err == nil) || (tt.want != nil && !errors.Is(err, tt.want)) {
+			t.Errorf("CheckCompare(%q, %q) = %v, want %v", tt.before, tt.after, err, tt.want)
+		}
+	}
+}
