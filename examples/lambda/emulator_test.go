@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"go/build"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -30,6 +29,7 @@ import (
 
 	"github.com/gitsource/gitsource/internal/fakegithub"
 	"github.com/gitsource/gitsource/internal/s3test"
+	"github.com/gitsource/gitsource/internal/tools"
 	"github.com/gitsource/gitsource/queue/sqstest"
 )
 
@@ -90,19 +90,9 @@ type emulator struct {
 }
 
 func rieBinary(t *testing.T) string {
-	if p := os.Getenv("AWS_LAMBDA_RIE"); p != "" {
-		return p
-	}
-	if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
-		return p
-	}
-	gopath := build.Default.GOPATH
-	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil && len(bytes.TrimSpace(out)) > 0 {
-		gopath = filepath.SplitList(strings.TrimSpace(string(out)))[0]
-	}
-	p := filepath.Join(gopath, "bin", "aws-lambda-rie")
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("aws-lambda-rie not found in $AWS_LAMBDA_RIE, PATH or %s; install it with: %s", filepath.Dir(p), rieInstall)
+	p, err := tools.Find("aws-lambda-rie", "AWS_LAMBDA_RIE", rieInstall)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return p
 }

@@ -35,7 +35,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"go/build"
 	"net"
 	"net/http"
 	"os"
@@ -51,6 +50,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/gitsource/gitsource/internal/tools"
 )
 
 // InstallCommand is the command that installs the server binary.
@@ -131,34 +131,12 @@ func New() (*Server, error) {
 // Binary returns the path of the versitygw binary, or an error naming
 // InstallCommand when it cannot be found.
 func Binary() (string, error) {
-	if p := os.Getenv("VERSITYGW"); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("s3test: $VERSITYGW: %w", err)
-		}
-		return p, nil
+	p, err := tools.Find("versitygw", "VERSITYGW", InstallCommand)
+	if err != nil {
+		return "", fmt.Errorf("s3test: %w", err)
 	}
-	if p, err := exec.LookPath("versitygw"); err == nil {
-		return p, nil
-	}
-	p := filepath.Join(gopath(), "bin", "versitygw")
-	if _, err := os.Stat(p); err == nil {
-		return p, nil
-	}
-	return "", fmt.Errorf("s3test: versitygw not found in $VERSITYGW, PATH or %s; install it with: %s", filepath.Dir(p), InstallCommand)
+	return p, nil
 }
-
-// gopath returns the first GOPATH entry as the go command sees it, which
-// includes a value set with `go env -w`.
-func gopath() string {
-	out, err := exec.Command("go", "env", "GOPATH").Output()
-	if p := strings.TrimSpace(string(out)); err == nil && p != "" {
-		return filepath.SplitList(p)[0]
-	}
-	return filepath.SplitList(buildGOPATH)[0]
-}
-
-// buildGOPATH is the GOPATH used when the go command cannot be run.
-var buildGOPATH = build.Default.GOPATH
 
 func start(bin, dir, root, versions string) (*Server, error) {
 	port, err := freePort()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/gitsource/gitsource/internal/tools"
 )
 
 func TestServer(t *testing.T) {
@@ -150,9 +151,9 @@ func TestBinaryLookup(t *testing.T) {
 		// With PATH empty the go command is not found either, so the lookup
 		// falls back to build.Default.GOPATH, which was read at start-up;
 		// point it at an empty directory too.
-		old := buildGOPATH
-		buildGOPATH = t.TempDir()
-		t.Cleanup(func() { buildGOPATH = old })
+		old := tools.BuildGOPATH
+		tools.BuildGOPATH = t.TempDir()
+		t.Cleanup(func() { tools.BuildGOPATH = old })
 		_, err := Binary()
 		if err == nil || !strings.Contains(err.Error(), InstallCommand) {
 			t.Fatalf("Binary() error = %v, want one naming %q", err, InstallCommand)

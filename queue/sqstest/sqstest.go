@@ -16,7 +16,6 @@ package sqstest
 import (
 	"context"
 	"fmt"
-	"go/build"
 	"net"
 	"net/http"
 	"os"
@@ -34,6 +33,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/gitsource/gitsource/internal/tools"
 	"github.com/gitsource/gitsource/queue"
 )
 
@@ -89,28 +89,11 @@ func New(dir string) (*Server, error) {
 
 // Binary returns the path of goaws, or an error naming InstallCommand.
 func Binary() (string, error) {
-	if p := os.Getenv("GOAWS"); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("sqstest: $GOAWS: %w", err)
-		}
-		return p, nil
+	p, err := tools.Find("goaws", "GOAWS", InstallCommand)
+	if err != nil {
+		return "", fmt.Errorf("sqstest: %w", err)
 	}
-	if p, err := exec.LookPath("goaws"); err == nil {
-		return p, nil
-	}
-	p := filepath.Join(gopath(), "bin", "goaws")
-	if _, err := os.Stat(p); err == nil {
-		return p, nil
-	}
-	return "", fmt.Errorf("sqstest: goaws not found in $GOAWS, PATH or %s; install it with: %s", filepath.Dir(p), InstallCommand)
-}
-
-func gopath() string {
-	out, err := exec.Command("go", "env", "GOPATH").Output()
-	if p := strings.TrimSpace(string(out)); err == nil && p != "" {
-		return filepath.SplitList(p)[0]
-	}
-	return filepath.SplitList(build.Default.GOPATH)[0]
+	return p, nil
 }
 
 func start(bin, dir string) (*Server, error) {
