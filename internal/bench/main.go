@@ -64,7 +64,8 @@ const warmSHA = "0000000000000000000000000000000000c0ffee"
 // sample is one measured process.
 type sample struct {
 	wall   time.Duration
-	maxRSS int64 // bytes
+	maxRSS int64         // bytes
+	cpu    time.Duration // user and system time of the whole process
 }
 
 // row holds one archive's medians.
@@ -160,7 +161,7 @@ func bench(sizeList string, runs int, out, cache string) error {
 				if err != nil {
 					return sample{}, fmt.Errorf("%s %s: %w", spec, what, err)
 				}
-				log.Printf("%-8s %-14s %8.3fs %6.1f MiB", spec, what, s.wall.Seconds(), float64(s.maxRSS)/(1<<20))
+				log.Printf("%-8s %-14s %8.3fs %6.1f MiB  cpu %6.3fs", spec, what, s.wall.Seconds(), float64(s.maxRSS)/(1<<20), s.cpu.Seconds())
 				got = append(got, s)
 			}
 			return median(got), nil
@@ -220,7 +221,7 @@ func runChild(cmd *exec.Cmd, extraEnv []string) (sample, error) {
 	if err := cmd.Run(); err != nil {
 		return sample{}, fmt.Errorf("%v: %s", err, tail(stderr.String()))
 	}
-	return sample{wall: time.Since(start), maxRSS: maxRSS(cmd.ProcessState)}, nil
+	return sample{wall: time.Since(start), maxRSS: maxRSS(cmd.ProcessState), cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}, nil
 }
 
 // relayThroughServe starts `gitsource serve`, warms it up with a small push,
@@ -257,7 +258,7 @@ func relayThroughServe(bin string, env []string, secret, sha string) (sample, er
 	if err := cmd.Wait(); err != nil {
 		return sample{}, fmt.Errorf("serve: %v: %s", err, tail(stderr.String()))
 	}
-	return sample{wall: wall, maxRSS: maxRSS(cmd.ProcessState)}, nil
+	return sample{wall: wall, maxRSS: maxRSS(cmd.ProcessState), cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}, nil
 }
 
 // push posts a signed push of sha to branch and times it until the archive
@@ -330,16 +331,17 @@ func parseSize(s string) (int64, error) {
 
 func render(rows []row) string {
 	var b strings.Builder
-	b.WriteString("| archive | content | download (limit) | upload with the SDK (limit) | relay: `gitsource sync` | ratio | relay: `gitsource serve` | ratio | peak RSS sync | peak RSS serve | peak RSS SDK upload |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| archive | content | download (limit) | upload with the SDK (limit) | relay: `gitsource sync` | ratio | relay: `gitsource serve` | ratio | peak RSS sync | peak RSS serve | peak RSS SDK upload | CPU SDK upload / sync / serve |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
 		limit := max(r.download.wall, r.upload.wall)
-		fmt.Fprintf(&b, "| %s (%.1f MiB) | %s | %s | %s | %s | %.2f | %s | %.2f | %s | %s | %s |\n",
+		fmt.Fprintf(&b, "| %s (%.1f MiB) | %s | %s | %s | %s | %.2f | %s | %.2f | %s | %s | %s | %.2f / %.2f / %.2f s |\n",
 			r.name, float64(r.size)/(1<<20), r.kind,
 			rate(r.download.wall, r.size), rate(r.upload.wall, r.size),
 			rate(r.relaySync.wall, r.size), r.relaySync.wall.Seconds()/limit.Seconds(),
 			rate(r.handler.wall, r.size), r.handler.wall.Seconds()/limit.Seconds(),
-			mib(r.relaySync.maxRSS), mib(r.handler.maxRSS), mib(r.upload.maxRSS))
+			mib(r.relaySync.maxRSS), mib(r.handler.maxRSS), mib(r.upload.maxRSS),
+			r.upload.cpu.Seconds(), r.relaySync.cpu.Seconds(), r.handler.cpu.Seconds())
 	}
 	return b.String()
 }
@@ -360,7 +362,9 @@ func report(table, benches, profile, sizes string, runs int) string {
 	b.WriteString("worst run's), each measurement in its own process, with the fake GitHub of the tests and\n")
 	b.WriteString("versitygw on loopback. `sync` is timed as a command, start-up and the ref's look-up\n")
 	b.WriteString("included; `serve` from the push's POST to its answer, on a server already warmed up by a\n")
-	b.WriteString("small push, as a long-running server is.\n\n")
+	b.WriteString("small push, as a long-running server is. CPU is the user and system time of the measured\n")
+	b.WriteString("process (for serve, its warm-up push included); the fake GitHub and versitygw share the same\n")
+	b.WriteString("two cores during the relay, where each limit had them to itself.\n\n")
 	fmt.Fprintf(&b, "Machine: %s, %d cores, %s, %s/%s, %s, %s.\n\n", cpuModel(), runtime.NumCPU(), memTotal(), runtime.GOOS, runtime.GOARCH, runtime.Version(), time.Now().UTC().Format("2006-01-02"))
 	b.WriteString(table)
 	b.WriteString("\n## Micro-benchmarks\n\n")
