@@ -157,6 +157,11 @@ func bench(sizeList string, runs int, out, cache string) error {
 		measure := func(what string, f func(i int) (sample, error)) (sample, error) {
 			var got []sample
 			for i := 0; i < runs; i++ {
+				// Start every run with the dirty pages of the last one on
+				// disk: versitygw writes to disk, and the kernel slows
+				// writers down once enough dirty data piles up, which
+				// would tax whichever measurement comes later.
+				syscall.Sync()
 				s, err := f(i)
 				if err != nil {
 					return sample{}, fmt.Errorf("%s %s: %w", spec, what, err)
