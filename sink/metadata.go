@@ -103,8 +103,9 @@ func (m Metadata) normalize() (Metadata, error) {
 
 // EncodeValue returns v in a form an HTTP header carries unchanged: v itself
 // when it is printable ASCII without surrounding spaces, otherwise the RFC
-// 2047 B-encoding of its UTF-8: "=?UTF-8?b?...?=" as mime.BEncoding writes
-// it (decoders ignore the case), in several words when long. A value that
+// 2047 B-encoding of its UTF-8, "=?UTF-8?B?...?=" (the upper-case B the
+// contract shows; mime.BEncoding writes a lower-case one, which decoders
+// take too), in several words when long. A value that
 // already holds "=?" is encoded too, so DecodeValue never mistakes plain
 // text for an encoded word.
 func EncodeValue(v string) string {
@@ -112,7 +113,8 @@ func EncodeValue(v string) string {
 		return v
 	}
 	if enc := mime.BEncoding.Encode("UTF-8", v); enc != v {
-		return enc
+		// Base64 has no '?', so only the words' markers change.
+		return strings.ReplaceAll(enc, "=?UTF-8?b?", "=?UTF-8?B?")
 	}
 	// mime leaves printable ASCII alone, but surrounding spaces would be
 	// trimmed in transit and a literal "=?" would be decoded on the way back.
@@ -124,7 +126,7 @@ func EncodeValue(v string) string {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString("=?UTF-8?b?") // the case mime uses
+		b.WriteString("=?UTF-8?B?")
 		b.WriteString(base64.StdEncoding.EncodeToString([]byte(v[i:min(i+chunk, len(v))])))
 		b.WriteString("?=")
 	}
