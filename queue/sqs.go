@@ -162,3 +162,23 @@ func WithProtocol(protocol string) (func(*sqs.Options), error) {
 	}
 	return nil, fmt.Errorf("%s: %q is not a protocol (use json or query)", EnvProtocol, protocol)
 }
+
+// NewSQS returns the dispatcher of the queued mode as the configuration
+// describes it: a client of cfg.QueueURL made from awsCfg with the wire
+// protocol EnvProtocol names (read through getenv), and, when routes are
+// configured, router, so that a push no route wants is answered at once
+// and never enqueued.
+func NewSQS(awsCfg aws.Config, cfg *gitsource.Config, router *gitsource.Router, getenv func(string) string, logger *slog.Logger) (*SQS, error) {
+	if cfg.QueueURL == "" {
+		return nil, fmt.Errorf("%s is not set", gitsource.EnvQueueURL)
+	}
+	proto, err := WithProtocol(getenv(EnvProtocol))
+	if err != nil {
+		return nil, err
+	}
+	q := &SQS{Client: sqs.NewFromConfig(awsCfg, proto), QueueURL: cfg.QueueURL, Key: cfg.Key, Logger: logger}
+	if cfg.Routes != nil {
+		q.Router = router
+	}
+	return q, nil
+}

@@ -11,7 +11,10 @@ import (
 	"net/http"
 	"time"
 
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+
 	"github.com/gitsource/gitsource"
+	"github.com/gitsource/gitsource/queue"
 )
 
 const serveAbout = `Receives webhooks over HTTP: POST / (the provider detected from the
@@ -67,7 +70,24 @@ func serve(ctx context.Context, args []string, getenv func(string) string, logge
 		}
 	}
 	pool := gitsource.NewPool(router, gitsource.PoolOptions{Workers: *workers, Wait: *wait})
-	handler := &gitsource.Handler{Providers: cfg.Providers, Dispatcher: pool, Logger: logger}
+	var dispatcher gitsource.Dispatcher = pool
+	if cfg.QueueURL != "" {
+		// Queued mode: this server only receives; a worker (the Lambda on
+		// its SQS trigger) fetches and writes.
+		awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+		if err != nil {
+			fmt.Fprintf(stderr, "gitsource serve: AWS configuration: %v\n", err)
+			return exitUsage
+		}
+		q, err := queue.NewSQS(awsCfg, cfg, router, getenv, logger)
+		if err != nil {
+			fmt.Fprintf(stderr, "gitsource serve: %v\n", err)
+			return exitUsage
+		}
+		dispatcher = q
+		logger.Info("queued mode: deliveries go to the queue", "queue", cfg.QueueURL)
+	}
+	handler := &gitsource.Handler{Providers: cfg.Providers, Dispatcher: dispatcher, Logger: logger}
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

@@ -39,7 +39,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/gitsource/gitsource"
@@ -111,13 +110,9 @@ func setup(ctx context.Context, environ []string, getenv func(string) string, se
 	var dispatcher gitsource.Dispatcher = router
 	mode := "synchronous"
 	if cfg.QueueURL != "" {
-		proto, err := queue.WithProtocol(getenv(queue.EnvProtocol))
+		q, err := queue.NewSQS(loadAWS(), cfg, router, getenv, logger)
 		if err != nil {
 			return nil, err
-		}
-		q := &queue.SQS{Client: sqs.NewFromConfig(loadAWS(), proto), QueueURL: cfg.QueueURL, Key: cfg.Key, Logger: logger}
-		if cfg.Routes != nil {
-			q.Router = router
 		}
 		dispatcher, mode = q, "queued"
 	}
