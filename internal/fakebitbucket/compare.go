@@ -110,14 +110,8 @@ func cloudFile(ws, name, sha, p string) map[string]any {
 // parent of until), a page of limit values from start, as Data Center
 // pages them.
 func (f *Server) serveChanges(w http.ResponseWriter, r *http.Request) {
-	if !f.authorized(r) {
-		serverError(w, http.StatusUnauthorized, "Authentication failed. Please check your credentials and try again.", "com.atlassian.bitbucket.auth.IncorrectPasswordAuthenticationException")
-		return
-	}
-	key, slug := r.PathValue("key"), r.PathValue("slug")
-	repo := f.repo(key, slug, false)
-	if repo == nil {
-		serverError(w, http.StatusNotFound, "Repository "+slug+" does not exist.", "com.atlassian.bitbucket.repository.NoSuchRepositoryException")
+	repo, ok := f.lookup(w, r)
+	if !ok {
 		return
 	}
 	q := r.URL.Query()
@@ -128,7 +122,7 @@ func (f *Server) serveChanges(w http.ResponseWriter, r *http.Request) {
 	}
 	untilSHA, ok := repo.resolve(until)
 	if !ok {
-		serverError(w, http.StatusNotFound, "Commit '"+until+"' does not exist in repository '"+slug+"'.", "com.atlassian.bitbucket.commit.NoSuchCommitException")
+		serverError(w, http.StatusNotFound, "Commit '"+until+"' does not exist in repository '"+r.PathValue("slug")+"'.", "com.atlassian.bitbucket.commit.NoSuchCommitException")
 		return
 	}
 	if since == "" {
@@ -136,7 +130,7 @@ func (f *Server) serveChanges(w http.ResponseWriter, r *http.Request) {
 	}
 	sinceSHA, ok := repo.resolve(since)
 	if !ok {
-		serverError(w, http.StatusNotFound, "Commit '"+since+"' does not exist in repository '"+slug+"'.", "com.atlassian.bitbucket.commit.NoSuchCommitException")
+		serverError(w, http.StatusNotFound, "Commit '"+since+"' does not exist in repository '"+r.PathValue("slug")+"'.", "com.atlassian.bitbucket.commit.NoSuchCommitException")
 		return
 	}
 	changes, err := repo.git.Diff(sinceSHA, untilSHA)

@@ -113,7 +113,7 @@ func (f *Server) serveArchiveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	sha, ok := repo.resolve(at)
 	if !ok {
-		serverError(w, http.StatusNotFound, "Commit '"+at+"' does not exist in repository '"+slug+"'.", "com.atlassian.bitbucket.commit.NoSuchCommitException")
+		serverError(w, http.StatusNotFound, "Commit '"+at+"' does not exist in repository '"+r.PathValue("slug")+"'.", "com.atlassian.bitbucket.commit.NoSuchCommitException")
 		return
 	}
 	w.Header().Set("Content-Disposition", `attachment; filename="`+slug+`-`+sha[:11]+`.zip"`)
@@ -135,20 +135,30 @@ func (f *Server) serveCommits(w http.ResponseWriter, r *http.Request) {
 	f.commitAnswer(w, r, until, true)
 }
 
-func (f *Server) commitAnswer(w http.ResponseWriter, r *http.Request, rev string, page bool) {
+// lookup checks the request's credentials and finds the repository of its
+// path, answering as Data Center does when either fails.
+func (f *Server) lookup(w http.ResponseWriter, r *http.Request) (*gitRepo, bool) {
 	if !f.authorized(r) {
 		serverError(w, http.StatusUnauthorized, "Authentication failed. Please check your credentials and try again.", "com.atlassian.bitbucket.auth.IncorrectPasswordAuthenticationException")
-		return
+		return nil, false
 	}
-	key, slug := r.PathValue("key"), r.PathValue("slug")
-	repo := f.repo(key, slug, false)
+	slug := r.PathValue("slug")
+	repo := f.repo(r.PathValue("key"), slug, false)
 	if repo == nil {
 		serverError(w, http.StatusNotFound, "Repository "+slug+" does not exist.", "com.atlassian.bitbucket.repository.NoSuchRepositoryException")
+		return nil, false
+	}
+	return repo, true
+}
+
+func (f *Server) commitAnswer(w http.ResponseWriter, r *http.Request, rev string, page bool) {
+	repo, ok := f.lookup(w, r)
+	if !ok {
 		return
 	}
 	sha, ok := repo.resolve(rev)
 	if !ok {
-		serverError(w, http.StatusNotFound, "Commit '"+rev+"' does not exist in repository '"+slug+"'.", "com.atlassian.bitbucket.commit.NoSuchCommitException")
+		serverError(w, http.StatusNotFound, "Commit '"+rev+"' does not exist in repository '"+r.PathValue("slug")+"'.", "com.atlassian.bitbucket.commit.NoSuchCommitException")
 		return
 	}
 	ci, err := repo.info(sha)

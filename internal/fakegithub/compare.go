@@ -106,6 +106,12 @@ func (s *Server) compareCommit(rp *repo, repoURL, sha string) map[string]any {
 	if err != nil {
 		return map[string]any{"sha": sha}
 	}
+	return commitJSON(rp, repoURL, c)
+}
+
+// commitJSON describes a commit as the REST API does, in the commits and
+// compare answers.
+func commitJSON(rp *repo, repoURL string, c fakegit.Commit) map[string]any {
 	return map[string]any{
 		"sha":     c.SHA,
 		"node_id": nodeID("C_", c.SHA),

@@ -189,24 +189,10 @@ func (s *Server) commit(w http.ResponseWriter, r *http.Request) {
 	for _, f := range c.Files {
 		files = append(files, map[string]any{"filename": f, "status": "modified"})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"sha":     c.SHA,
-		"node_id": nodeID("C_", c.SHA),
-		"commit": map[string]any{
-			"author":        sigJSON(c.Author),
-			"committer":     sigJSON(c.Committer),
-			"message":       c.Message,
-			"tree":          map[string]string{"sha": c.Tree, "url": repoURL + "/git/trees/" + c.Tree},
-			"url":           repoURL + "/git/commits/" + c.SHA,
-			"comment_count": 0,
-			"verification":  unsigned(),
-		},
-		"url":      repoURL + "/commits/" + c.SHA,
-		"html_url": "https://github.com/" + rp.owner + "/" + rp.name + "/commit/" + c.SHA,
-		"author":   map[string]any{"login": "octocat", "id": 583231, "type": "User"},
-		"parents":  parentsJSON(repoURL, c.Parents),
-		"files":    files,
-	})
+	answer := commitJSON(rp, repoURL, c)
+	answer["author"] = map[string]any{"login": "octocat", "id": 583231, "type": "User"}
+	answer["files"] = files
+	writeJSON(w, http.StatusOK, answer)
 }
 
 // serveCodeload serves GET /{owner}/{repo}/legacy.zip/{ref}, where the
