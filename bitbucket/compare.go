@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"slices"
 	"strconv"
 
 	"github.com/gitsource/gitsource/internal/hostapi"
@@ -69,10 +68,10 @@ func (p *Provider) ChangedFiles(ctx context.Context, repo provider.Repo, before,
 			}
 		}
 		if d.Next == "" {
-			return sortedPaths(files), nil
+			return hostapi.SortedPaths(files), nil
 		}
 		if page == maxDiffstatPages {
-			return sortedPaths(files), fmt.Errorf("bitbucket: the diffstat of %s..%s has more than %d pages: %w", short(before), short(after), maxDiffstatPages, provider.ErrChangesUnknown)
+			return hostapi.SortedPaths(files), fmt.Errorf("bitbucket: the diffstat of %s..%s has more than %d pages: %w", short(before), short(after), maxDiffstatPages, provider.ErrChangesUnknown)
 		}
 		query, err := nextPage(first, d.Next)
 		if err != nil {
@@ -146,10 +145,10 @@ func (p *ServerProvider) ChangedFiles(ctx context.Context, repo provider.Repo, b
 			}
 		}
 		if c.IsLastPage {
-			return sortedPaths(files), nil
+			return hostapi.SortedPaths(files), nil
 		}
 		if page == maxChangesPages {
-			return sortedPaths(files), fmt.Errorf("bitbucket-server: the changes of %s..%s take more than %d pages: %w", short(before), short(after), maxChangesPages, provider.ErrChangesUnknown)
+			return hostapi.SortedPaths(files), fmt.Errorf("bitbucket-server: the changes of %s..%s take more than %d pages: %w", short(before), short(after), maxChangesPages, provider.ErrChangesUnknown)
 		}
 		if c.NextPageStart == nil || *c.NextPageStart <= start {
 			return nil, provider.Upstreamf("bitbucket-server: a page of the changes of %s..%s is not the last and gives no later start", short(before), short(after))
@@ -171,16 +170,6 @@ type serverChanges struct {
 	} `json:"values"`
 	IsLastPage    bool `json:"isLastPage"`
 	NextPageStart *int `json:"nextPageStart"`
-}
-
-// sortedPaths sorts paths and drops repeated and empty ones.
-func sortedPaths(paths []string) []string {
-	slices.Sort(paths)
-	paths = slices.Compact(paths)
-	if len(paths) > 0 && paths[0] == "" {
-		paths = paths[1:]
-	}
-	return slices.Clip(paths)
 }
 
 // short returns the first twelve characters of a commit id, as Bitbucket

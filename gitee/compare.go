@@ -3,7 +3,6 @@ package gitee
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/gitsource/gitsource/internal/hostapi"
 	"github.com/gitsource/gitsource/provider"
@@ -54,12 +53,7 @@ func (p *Provider) ChangedFiles(ctx context.Context, repo provider.Repo, before,
 	for _, f := range c.Files {
 		files = append(files, f.Filename, f.PreviousFilename)
 	}
-	slices.Sort(files)
-	files = slices.Compact(files)
-	if len(files) > 0 && files[0] == "" {
-		files = files[1:]
-	}
-	files = slices.Clip(files)
+	files = hostapi.SortedPaths(files)
 	switch {
 	case c.Truncated:
 		return files, fmt.Errorf("gitee: the comparison of %s...%s is truncated after %d files: %w", short(before), short(after), len(c.Files), provider.ErrChangesUnknown)

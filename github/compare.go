@@ -3,7 +3,6 @@ package github
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/gitsource/gitsource/internal/hostapi"
 	"github.com/gitsource/gitsource/provider"
@@ -61,7 +60,7 @@ func (p *Provider) ChangedFiles(ctx context.Context, repo provider.Repo, before,
 			files = append(files, f.PreviousFilename)
 		}
 	}
-	files = sortedPaths(files)
+	files = hostapi.SortedPaths(files)
 	switch {
 	case len(c.Files) >= maxCompareFiles:
 		return files, fmt.Errorf("github: the comparison of %s...%s lists %d files, the most GitHub gives: %w", short(before), short(after), len(c.Files), provider.ErrChangesUnknown)
@@ -80,16 +79,6 @@ type apiCompare struct {
 		Filename         string `json:"filename"`
 		PreviousFilename string `json:"previous_filename"`
 	} `json:"files"`
-}
-
-// sortedPaths sorts paths and drops repeated and empty ones.
-func sortedPaths(paths []string) []string {
-	slices.Sort(paths)
-	paths = slices.Compact(paths)
-	if len(paths) > 0 && paths[0] == "" {
-		paths = paths[1:]
-	}
-	return slices.Clip(paths)
 }
 
 // short returns the first seven characters of a commit id, for messages.

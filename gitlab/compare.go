@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"slices"
 
 	"github.com/gitsource/gitsource/internal/hostapi"
 	"github.com/gitsource/gitsource/provider"
@@ -57,12 +56,7 @@ func (p *Provider) ChangedFiles(ctx context.Context, repo provider.Repo, before,
 	for _, d := range c.Diffs {
 		files = append(files, d.NewPath, d.OldPath)
 	}
-	slices.Sort(files)
-	files = slices.Compact(files)
-	if len(files) > 0 && files[0] == "" {
-		files = files[1:]
-	}
-	files = slices.Clip(files)
+	files = hostapi.SortedPaths(files)
 	if c.CompareTimeout {
 		return files, fmt.Errorf("gitlab: the diff of %s..%s passes the instance's diff limits, and GitLab lists %d of its files: %w", short(before), short(after), len(c.Diffs), provider.ErrChangesUnknown)
 	}

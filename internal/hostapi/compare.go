@@ -2,6 +2,7 @@ package hostapi
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/gitsource/gitsource/provider"
@@ -19,4 +20,15 @@ func CheckCompare(name, before, after string) error {
 		return fmt.Errorf("%s: a new ref has no commit to compare with: %w", name, provider.ErrChangesUnknown)
 	}
 	return provider.ValidateSHA(before)
+}
+
+// SortedPaths sorts the paths a compare lists, in place, and drops
+// repeated and empty ones (a file that was not renamed has no old path).
+func SortedPaths(paths []string) []string {
+	slices.Sort(paths)
+	paths = slices.Compact(paths)
+	if len(paths) > 0 && paths[0] == "" {
+		paths = paths[1:]
+	}
+	return slices.Clip(paths)
 }

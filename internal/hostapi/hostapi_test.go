@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -378,5 +379,15 @@ func TestCheckCompare(t *testing.T) {
 		if (tt.want == nil) != (err == nil) || (tt.want != nil && !errors.Is(err, tt.want)) {
 			t.Errorf("CheckCompare(%q, %q) = %v, want %v", tt.before, tt.after, err, tt.want)
 		}
+	}
+}
+
+func TestSortedPaths(t *testing.T) {
+	got := hostapi.SortedPaths([]string{"b.go", "", "a.go", "b.go", "", "old/a.go"})
+	if want := []string{"a.go", "b.go", "old/a.go"}; !slices.Equal(got, want) {
+		t.Fatalf("SortedPaths = %q, want %q", got, want)
+	}
+	if got := hostapi.SortedPaths(nil); len(got) != 0 {
+		t.Fatalf("SortedPaths(nil) = %q", got)
 	}
 }
