@@ -166,6 +166,11 @@ func (s *S3Sink) Bucket() string { return s.bucket }
 // "" for none.
 func (s *S3Sink) Prefix() string { return s.prefix }
 
+// Client returns the S3 client the sink writes with, configured from its
+// URL: for checks of the bucket (versioning, encryption) on the same
+// endpoint, region and credentials.
+func (s *S3Sink) Client() *s3.Client { return s.client }
+
 // Put streams r to the object prefix+key. See S3Sink for the guarantees.
 func (s *S3Sink) Put(ctx context.Context, key string, r io.Reader, meta Metadata) (Object, error) {
 	return s.put(ctx, key, r, meta, nil)

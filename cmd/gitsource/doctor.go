@@ -12,13 +12,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
@@ -322,16 +319,17 @@ func (d *doctor) sink(ctx context.Context, cfg *gitsource.Config, noWrite bool) 
 		d.probe(ctx, label, s, noWrite, nil)
 		return
 	}
-	client, bucket, err := s3ClientFor(ctx, u)
+	opened, err := cfg.OpenSink(ctx)
 	if err != nil {
-		d.fail(label, err.Error(), "set the region (region= in GITSOURCE_SINK or AWS_REGION) and credentials the AWS SDK can find", 0)
+		d.fail(label, err.Error(), "correct GITSOURCE_SINK (s3://bucket[/prefix]?region=R&endpoint=URL&use_path_style=true&sse=AES256|aws:kms&kms_key_id=ID), or set AWS_REGION and credentials the AWS SDK can find", 0)
 		return
 	}
-	s, err := sink.Open(ctx, cfg.SinkURL, sink.WithS3Client(client))
-	if err != nil {
-		d.fail(label, err.Error(), "correct GITSOURCE_SINK: s3://bucket[/prefix]?region=R&endpoint=URL&use_path_style=true&sse=AES256|aws:kms&kms_key_id=ID", 0)
+	s, ok := opened.(*sink.S3Sink)
+	if !ok {
+		d.fail(label, fmt.Sprintf("an s3:// URL opened a %T", opened), "report this as a bug", 0)
 		return
 	}
+	client, bucket := s.Client(), s.Bucket()
 	d.bucket(ctx, label, client, bucket)
 	d.probe(ctx, label, s, noWrite, func(ctx context.Context, obj sink.Object) error {
 		_, err := client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &bucket, Key: &obj.Key, VersionId: nilIfEmpty(obj.VersionID)})
@@ -460,31 +458,6 @@ func ignoreMissing(err error) error {
 		return nil
 	}
 	return err
-}
-
-// s3ClientFor returns an S3 client for an s3:// sink URL: the AWS SDK's
-// default configuration with the URL's region, endpoint and addressing.
-func s3ClientFor(ctx context.Context, u *url.URL) (*s3.Client, string, error) {
-	q := u.Query()
-	awsCfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return nil, "", fmt.Errorf("loading the AWS configuration: %w", err)
-	}
-	client := s3.NewFromConfig(awsCfg, func(o *s3.Options) {
-		if r := q.Get("region"); r != "" {
-			o.Region = r
-		}
-		if e := q.Get("endpoint"); e != "" {
-			o.BaseEndpoint = aws.String(e)
-		}
-		if b, err := strconv.ParseBool(q.Get("use_path_style")); err == nil {
-			o.UsePathStyle = b
-		}
-	})
-	if client.Options().Region == "" {
-		return nil, "", errors.New("no AWS region")
-	}
-	return client, u.Hostname(), nil
 }
 
 func httpStatus(err error) int {
