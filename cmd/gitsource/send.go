@@ -17,6 +17,7 @@ import (
 
 	"github.com/gitsource/gitsource"
 	"github.com/gitsource/gitsource/internal/delivery"
+	"github.com/gitsource/gitsource/internal/fetch"
 )
 
 const sendAbout = `Builds a realistic delivery for PROVIDER (github, gitlab, bitbucket,
@@ -248,7 +249,7 @@ func postDelivery(ctx context.Context, target string, h http.Header, body []byte
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	req.Header = h
-	fmt.Fprintf(stdout, "POST %s (%s %s, delivery %s, %d bytes)\n", redactURL(req.URL), eventOf(h), h.Get("Content-Type"), deliveryID(h), len(body))
+	fmt.Fprintf(stdout, "POST %s (%s %s, delivery %s, %d bytes)\n", fetch.Redact(req.URL), eventOf(h), h.Get("Content-Type"), deliveryID(h), len(body))
 	start := time.Now()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -292,14 +293,4 @@ func deliveryID(h http.Header) string {
 		}
 	}
 	return "-"
-}
-
-// redactURL drops credentials and the query from a URL that is printed.
-func redactURL(u *url.URL) string {
-	c := *u
-	c.User = nil
-	if c.RawQuery != "" {
-		c.RawQuery = "REDACTED"
-	}
-	return c.String()
 }

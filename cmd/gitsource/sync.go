@@ -272,12 +272,12 @@ func (l *lineWriter) row(label, value string) {
 	}
 }
 
-// redactSinkURL drops any credentials from a sink URL before it is logged.
+// redactSinkURL hides a sink URL's credentials and secret query parameters
+// before it is printed, as fetch.Redact does for every URL.
 func redactSinkURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "(unparsable)"
 	}
-	u.User = nil
-	return u.String()
+	return fetch.Redact(u)
 }

@@ -42,6 +42,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/gitsource/gitsource"
+	"github.com/gitsource/gitsource/internal/fetch"
 	"github.com/gitsource/gitsource/queue"
 )
 
@@ -146,14 +147,14 @@ func (f *function) invoke(ctx context.Context, raw json.RawMessage) (any, error)
 	return serve(ctx, f.handler, s, raw)
 }
 
-// redactURL keeps a sink URL's scheme, bucket or directory and path, and
-// drops its query, which may name a KMS key or an endpoint.
+// redactURL is a sink URL for the log, with credentials and secret query
+// parameters hidden as everywhere else (fetch.Redact).
 func redactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "(invalid)"
 	}
-	return u.Scheme + "://" + u.Host + u.Path
+	return fetch.Redact(u)
 }
 
 func logLevel(s string) slog.Level {
