@@ -11,7 +11,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
@@ -43,7 +42,7 @@ const (
 )
 
 // MinPartSize is the smallest part S3 accepts in a multipart upload.
-const MinPartSize = manager.MinUploadPartSize
+const MinPartSize = 5 << 20
 
 // abortTimeout bounds the clean-up of a multipart upload after the caller's
 // context is gone.
@@ -54,7 +53,7 @@ type S3Options struct {
 	// PartSize is the size of each part of a multipart upload, at least
 	// MinPartSize; DefaultPartSize if zero. An object smaller than one part
 	// is sent with a single PutObject. At most PartSize × (Concurrency+1)
-	// bytes are buffered per Put.
+	// bytes are buffered per Put; the buffers are kept for the next Put.
 	PartSize int64
 	// Concurrency is how many parts are sent at once; DefaultConcurrency if
 	// zero.
@@ -87,13 +86,13 @@ type S3Sink struct {
 	prefix string
 	opts   S3Options
 
-	// The manager's Uploader is deprecated in favour of
-	// feature/s3/transfermanager, but on the same 256 MiB streamed upload the
-	// transfer manager (v0.5.7) was no faster and peaked at 84-101 MiB RSS
-	// against 18 MiB for the Uploader, because it copies every part into a
-	// fresh buffer. Bounded memory matters more here than the deprecation.
-	//lint:ignore SA1019 measured: lower memory than transfermanager at equal speed
-	uploader *manager.Uploader
+	// buffers hold the parts being read and sent, reused across Puts (see
+	// multipart.go for why the sink does not use the SDK's uploaders).
+	buffers *partBuffers
+	// checksum is the algorithm of the parts' checksums: CRC32, as the
+	// SDK computes for every upload, unless the client computes checksums
+	// only when an operation requires them.
+	checksum types.ChecksumAlgorithm
 }
 
 var _ Conditional = (*S3Sink)(nil)
@@ -111,14 +110,14 @@ func NewS3(client *s3.Client, bucket, prefix string, opts S3Options) (*S3Sink, e
 	if err != nil {
 		return nil, fmt.Errorf("sink: %w", err)
 	}
-	s := &S3Sink{client: client, bucket: bucket, prefix: prefix, opts: opts}
-	//lint:ignore SA1019 see the uploader field
-	s.uploader = manager.NewUploader(client, func(u *manager.Uploader) {
-		u.PartSize = opts.PartSize
-		u.Concurrency = opts.Concurrency
-		u.LeavePartsOnError = false
-		u.ClientOptions = opts.ClientOptions
-	})
+	s := &S3Sink{client: client, bucket: bucket, prefix: prefix, opts: opts, buffers: newPartBuffers(opts.PartSize)}
+	o := client.Options()
+	for _, f := range opts.ClientOptions {
+		f(&o)
+	}
+	if o.RequestChecksumCalculation != aws.RequestChecksumCalculationWhenRequired {
+		s.checksum = types.ChecksumAlgorithmCrc32
+	}
 	return s, nil
 }
 
@@ -268,65 +267,27 @@ func (s *S3Sink) put(ctx context.Context, key string, r io.Reader, meta Metadata
 		return Object{}, fmt.Errorf("sink: %w", err)
 	}
 
-	body := &countingReader{ctx: ctx, r: r}
-	in := &s3.PutObjectInput{
-		Bucket:      aws.String(s.bucket),
-		Key:         aws.String(full),
-		Body:        body,
-		ContentType: aws.String(s.opts.ContentType),
-		Metadata:    encoded,
-	}
+	req := objectRequest{key: full, metadata: encoded}
 	switch {
 	case etag == nil:
 	case *etag == IfAbsent:
-		in.IfNoneMatch = aws.String("*")
+		req.ifNoneMatch = aws.String("*")
 	default:
-		in.IfMatch = aws.String(*etag)
+		req.ifMatch = aws.String(*etag)
 	}
-	switch s.opts.SSE {
-	case SSEAES256:
-		in.ServerSideEncryption = types.ServerSideEncryptionAes256
-	case SSEKMS:
-		in.ServerSideEncryption = types.ServerSideEncryptionAwsKms
-		if s.opts.KMSKeyID != "" {
-			in.SSEKMSKeyId = aws.String(s.opts.KMSKeyID)
-		}
-	}
-	//lint:ignore SA1019 see the uploader field
-	out, err := s.uploader.Upload(ctx, in)
+	body := &countingReader{ctx: ctx, r: r}
+	out, err := s.upload(ctx, req, body)
 	if err != nil {
 		if etag != nil && conditionFailed(err) {
 			err = fmt.Errorf("%w (%w)", ErrPreconditionFailed, err)
 		}
-		err = errors.Join(err, s.abort(ctx, full, err))
 		return Object{}, fmt.Errorf("sink: put s3://%s/%s: %w", s.bucket, full, err)
 	}
 	return Object{
 		Key:       full,
-		VersionID: aws.ToString(out.VersionID),
-		ETag:      aws.ToString(out.ETag),
-		Location:  out.Location,
+		VersionID: out.versionID,
+		ETag:      out.etag,
+		Location:  out.location,
 		Size:      body.n,
 	}, nil
-}
-
-// abort aborts the multipart upload a failed Upload left when its context
-// was done: the manager aborts with the caller's context, so that call
-// fails too and would leave the parts stored (and billed) forever.
-func (s *S3Sink) abort(ctx context.Context, key string, uploadErr error) error {
-	var failure manager.MultiUploadFailure
-	if ctx.Err() == nil || !errors.As(uploadErr, &failure) || failure.UploadID() == "" {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
-	defer cancel()
-	_, err := s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
-		Bucket:   aws.String(s.bucket),
-		Key:      aws.String(key),
-		UploadId: aws.String(failure.UploadID()),
-	}, s.opts.ClientOptions...)
-	if err != nil {
-		return fmt.Errorf("abort multipart upload: %w", err)
-	}
-	return nil
 }

@@ -1,8 +1,10 @@
 package sink_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -240,5 +242,98 @@ func TestNewS3Prefix(t *testing.T) {
 		if s.Prefix() != want || s.Bucket() != "b" {
 			t.Errorf("NewS3 prefix %q: Prefix() = %q, want %q", prefix, s.Prefix(), want)
 		}
+	}
+}
+
+// inFlight is an HTTP client that records the most UploadPart requests it
+// had in flight at once.
+type inFlight struct {
+	next     *recorder
+	mu       sync.Mutex
+	now, max int
+}
+
+func (f *inFlight) Do(req *http.Request) (*http.Response, error) {
+	part := strings.Contains(req.URL.RawQuery, "partNumber=")
+	if part {
+		f.mu.Lock()
+		f.now++
+		f.max = max(f.max, f.now)
+		f.mu.Unlock()
+		defer func() { f.mu.Lock(); f.now--; f.mu.Unlock() }()
+	}
+	return f.next.Do(req)
+}
+
+// TestS3PartBoundaries stores objects around the part size: less than a
+// part goes in one PutObject, a part or more in a multipart upload of
+// ceil(size/part) parts, each with a CRC32 checksum, never more than
+// Concurrency parts in flight, and the object reads back whole.
+func TestS3PartBoundaries(t *testing.T) {
+	const part = sink.MinPartSize
+	tests := []struct {
+		size      int64
+		wantParts int // 0: a single PutObject
+	}{
+		{0, 0},
+		{1, 0},
+		{part - 1, 0},
+		{part, 1},
+		{part + 1, 2},
+		{3 * part, 3},
+		{7*part + 5, 8},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.size), func(t *testing.T) {
+			rec := newRecorder()
+			flight := &inFlight{next: rec}
+			h := newS3Harness(t, "", sink.S3Options{
+				PartSize: part, Concurrency: 3,
+				ClientOptions: []func(*s3.Options){func(o *s3.Options) { o.HTTPClient = flight }},
+			})
+			ctx := context.Background()
+			obj, err := h.s.Put(ctx, "a.zip", sinktest.Stream(uint64(tt.size), tt.size), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if obj.Size != tt.size {
+				t.Errorf("Size = %d, want %d", obj.Size, tt.size)
+			}
+			got, _, err := h.Get(ctx, "a.zip")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := io.ReadAll(sinktest.Stream(uint64(tt.size), tt.size))
+			if !bytes.Equal(got, want) {
+				t.Errorf("stored %d bytes differ from the %d put", len(got), len(want))
+			}
+			var puts, creates, parts, completes int
+			for _, req := range rec.requests() {
+				switch {
+				case req.method == http.MethodPut && strings.Contains(req.query, "partNumber="):
+					parts++
+					if req.header.Get("X-Amz-Checksum-Crc32") == "" {
+						t.Errorf("part sent without a CRC32 checksum: %v", req.header)
+					}
+				case req.method == http.MethodPut:
+					puts++
+				case req.method == http.MethodPost && strings.HasPrefix(req.query, "uploads"):
+					creates++
+				case req.method == http.MethodPost && strings.Contains(req.query, "uploadId="):
+					completes++
+				}
+			}
+			wantPuts, wantMultipart := 0, 1
+			if tt.wantParts == 0 {
+				wantPuts, wantMultipart = 1, 0
+			}
+			if puts != wantPuts || creates != wantMultipart || completes != wantMultipart || parts != tt.wantParts {
+				t.Errorf("requests: %d PutObject, %d Create, %d UploadPart, %d Complete; want %d, %d, %d, %d",
+					puts, creates, parts, completes, wantPuts, wantMultipart, tt.wantParts, wantMultipart)
+			}
+			if flight.max > 3 {
+				t.Errorf("%d parts in flight at once, want at most Concurrency = 3", flight.max)
+			}
+		})
 	}
 }
