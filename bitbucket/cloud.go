@@ -211,8 +211,8 @@ func (p *Provider) Parse(h http.Header, body []byte) ([]provider.Event, error) {
 	if event != EventPush {
 		return nil, payload.NotPush("event", event)
 	}
-	var push cloudPush
-	if err := payload.Unmarshal(body, &push); err != nil {
+	push, err := unmarshalPush(body, (*scanner).cloudPush)
+	if err != nil {
 		return nil, provider.BadRequestf("bitbucket: malformed push payload: %w", err)
 	}
 	if push.Push == nil {
@@ -241,10 +241,9 @@ func (p *Provider) Parse(h http.Header, body []byte) ([]provider.Event, error) {
 		if err != nil {
 			return nil, err
 		}
+		// cloudRepo and cloudEvent have checked all that Event.Validate
+		// would check again: the repository, ref name and commit id.
 		ev.Delivery, ev.Repo = delivery, repo
-		if err := ev.Validate(); err != nil {
-			return nil, err
-		}
 		evs = append(evs, ev)
 	}
 	numberDeliveries(evs, live)

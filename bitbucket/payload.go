@@ -1,9 +1,10 @@
 package bitbucket
 
-// The payload structs hold only the fields gitsource reads; the decoder
-// (payload.Unmarshal) skips the rest without allocating it: links,
-// rendered summaries, parents and the commits of each change. Field names
-// follow Bitbucket's event payload and REST API documentation.
+// The payload structs hold only the fields gitsource reads; the decoders
+// (the push scanner of decode.go, payload.Unmarshal for the rest) skip the
+// rest without allocating it: links, rendered summaries, parents and the
+// commits of each change. Field names follow Bitbucket's event payload and
+// REST API documentation.
 
 // cloudPush is the body of a Cloud repo:push event.
 type cloudPush struct {
@@ -28,9 +29,12 @@ type cloudChange struct {
 
 // cloudOldRef is the state a change replaced: only its commit id is read.
 type cloudOldRef struct {
-	Target *struct {
-		Hash string `json:"hash"`
-	} `json:"target"`
+	Target *cloudCommitID `json:"target"`
+}
+
+// cloudCommitID is a commit of which only the id is read.
+type cloudCommitID struct {
+	Hash string `json:"hash"`
 }
 
 // cloudRef is a branch or tag, in a payload or an API answer
@@ -54,10 +58,13 @@ type cloudCommit struct {
 // cloudAuthor is a commit's author: the raw git "Name <email>", and the
 // Bitbucket account when one is linked.
 type cloudAuthor struct {
-	Raw  string `json:"raw"`
-	User *struct {
-		DisplayName string `json:"display_name"`
-	} `json:"user"`
+	Raw  string     `json:"raw"`
+	User *cloudUser `json:"user"`
+}
+
+// cloudUser is a Bitbucket account.
+type cloudUser struct {
+	DisplayName string `json:"display_name"`
 }
 
 // cloudRepository is a Cloud repository. FullName is "workspace/slug";
@@ -80,10 +87,13 @@ type serverPush struct {
 // (its name, for display, is not read). Personal repositories have the
 // project key ~user.
 type serverRepository struct {
-	Slug    string `json:"slug"`
-	Project struct {
-		Key string `json:"key"`
-	} `json:"project"`
+	Slug    string        `json:"slug"`
+	Project serverProject `json:"project"`
+}
+
+// serverProject is the project of a Data Center repository.
+type serverProject struct {
+	Key string `json:"key"`
 }
 
 // serverChange is one ref update of a push.

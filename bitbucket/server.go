@@ -134,8 +134,8 @@ func (p *ServerProvider) Parse(h http.Header, body []byte) ([]provider.Event, er
 	default:
 		return nil, payload.NotPush("event", event)
 	}
-	var push serverPush
-	if err := payload.Unmarshal(body, &push); err != nil {
+	push, err := unmarshalPush(body, (*scanner).serverPush)
+	if err != nil {
 		return nil, provider.BadRequestf("bitbucket-server: malformed push payload: %w", err)
 	}
 	if push.Changes == nil {
@@ -168,10 +168,10 @@ func (p *ServerProvider) Parse(h http.Header, body []byte) ([]provider.Event, er
 			return nil, err
 		}
 		ev.Commit = commits.commit(ev.Commit.SHA)
+		// serverRepo and serverEvent have checked all that Event.Validate
+		// would check again: the repository, ref and commit id (the
+		// commit found for it has that id).
 		ev.Delivery, ev.Repo, ev.PushedAt = delivery, repo, pushedAt
-		if err := ev.Validate(); err != nil {
-			return nil, err
-		}
 		evs = append(evs, ev)
 	}
 	numberDeliveries(evs, live)
