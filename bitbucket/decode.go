@@ -2,6 +2,8 @@ package bitbucket
 
 import (
 	"encoding/binary"
+	"math/bits"
+	"slices"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -51,29 +53,33 @@ func unmarshalPush[T any](body []byte, read func(*scanner, *T)) (T, error) {
 // scan reads the JSON document body into the zero value *v with read, and
 // reports whether it could; when it could not, *v is partly filled.
 func scan[T any](body []byte, v *T, read func(*scanner, *T)) bool {
-	s := scanner{b: body}
-	read(&s, v)
+	s := &scanner{b: body}
+	s.names, s.buf = s.nameSpace[:0], s.bufSpace[:0]
+	read(s, v)
 	s.ws()
 	return !s.bad && s.i == len(s.b)
 }
 
 // scanner reads a JSON document. Its methods read one value each,
 // starting at s.i after optional whitespace. A method that meets anything
-// it does not handle sets bad; from then on every method returns without
-// reading, and the document is left to payload.Unmarshal.
+// it does not handle sets bad, which ends every loop; what was read is
+// then dropped, and the document left to payload.Unmarshal.
 type scanner struct {
 	b     []byte
 	i     int
 	bad   bool
 	depth int
-	// names holds, for every object being read, the start and end offsets
-	// of the names read so far, to refuse a name sent twice.
+	// names holds, for every object being read, a mask of the nameBit of
+	// its names and then the start and end offsets of each, to refuse a
+	// name sent twice.
 	names []int
 	buf   []byte // unescaped bytes of a string
 	// strings holds strings read before: a payload repeats many (types,
-	// authors, the commit ids of changes and commits), which then share
-	// one allocation.
+	// authors, ref names), which then share one allocation.
 	strings [128]string
+	// The names and the unescaped strings of most payloads fit here.
+	nameSpace [64]int
+	bufSpace  [512]byte
 }
 
 // ws skips whitespace.
@@ -90,6 +96,9 @@ func (s *scanner) ws() {
 
 // peek returns the byte that starts the next value, or 0 at the end.
 func (s *scanner) peek() byte {
+	if s.i < len(s.b) && s.b[s.i] > ' ' {
+		return s.b[s.i] // no whitespace, as most payloads are sent
+	}
 	s.ws()
 	if s.i < len(s.b) {
 		return s.b[s.i]
@@ -375,9 +384,10 @@ const (
 	highs = 0x8080808080808080
 )
 
-// special returns a word with the high bit set in (at least) the first of
-// the bytes of w that is a quote, a backslash or a control character:
-// each test is the classic "has a zero byte" one.
+// special returns a word with the high bit set in the first of the bytes
+// of w (in little-endian order) that is a quote, a backslash or a control
+// character, and in none before it: each test is the classic "has a zero
+// byte" one, whose false positives (from borrows) only follow a true one.
 func special(w uint64) uint64 {
 	quote, backslash := w^(ones*'"'), w^(ones*'\\')
 	return ((w - ones*' ') | (quote-ones)&^quote | (backslash-ones)&^backslash) &^ w & highs
@@ -387,8 +397,8 @@ func special(w uint64) uint64 {
 // not a plainByte.
 func skipPlain(b []byte, j int) int {
 	for ; j+8 <= len(b); j += 8 {
-		if special(binary.LittleEndian.Uint64(b[j:])) != 0 {
-			break
+		if m := special(binary.LittleEndian.Uint64(b[j:])); m != 0 {
+			return j + bits.TrailingZeros64(m)>>3
 		}
 	}
 	for j < len(b) && plainByte[b[j]] {
@@ -402,7 +412,7 @@ func skipPlain(b []byte, j int) int {
 func skipASCII(b []byte, j int) int {
 	for ; j+8 <= len(b); j += 8 {
 		if w := binary.LittleEndian.Uint64(b[j:]); special(w)|w&highs != 0 {
-			break
+			return j + bits.TrailingZeros64(special(w)|w&highs)>>3
 		}
 	}
 	for j < len(b) && asciiByte[b[j]] {
@@ -581,6 +591,11 @@ func list[T any](s *scanner, dst *[]T, read func(*scanner, *T)) {
 	}
 	v := make([]T, 0)
 	for first := true; s.element(&first); {
+		if len(v) == cap(v) {
+			// Doubling: append grows large slices by a quarter, which
+			// for hundreds of changes allocates several times their size.
+			v = slices.Grow(v, max(len(v), 4))
+		}
 		var zero T
 		v = append(v, zero)
 		read(s, &v[len(v)-1])
