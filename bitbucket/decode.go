@@ -448,7 +448,9 @@ func (s *scanner) skipString() {
 // length and the character it stands for; n is 0 when b does not start
 // with a valid escape sequence. A surrogate is returned as it is.
 func unescape(b []byte) (n int, r rune) {
-	if len(b) < 2 {
+	// The backslash is checked too: after a high surrogate, b is
+	// whatever follows it.
+	if len(b) < 2 || b[0] != '\\' {
 		return 0, 0
 	}
 	switch b[1] {

@@ -230,6 +230,7 @@ func TestScanGivesUp(t *testing.T) {
 		{"escaped name", "", `{"\u0064ate":"x"}`, true},
 		{"lone surrogate", "server", `{"date":"\ud800"}`, true},
 		{"reversed surrogates", "server", `{"date":"\udc00\ud800"}`, true},
+		{"high surrogate and no escape", "server", `{"date":"\ud83d+ude00"}`, true},
 		{"deep", "", deep, true},
 		{"many names", "", many.String(), true},
 	} {
