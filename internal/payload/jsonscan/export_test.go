@@ -1,0 +1,7 @@
+package jsonscan
+
+// The bounds of the scanner, for the tests that cross them.
+const (
+	MaxDepth = maxDepth
+	MaxNames = maxNames
+)
