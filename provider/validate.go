@@ -35,42 +35,104 @@ func ParseRef(full string) (Ref, error) {
 // ref names (git check-ref-format): no "..", no control characters, none of
 // space ~ ^ : ? * [ \, no component that starts with '.' or ends with
 // ".lock", no "@{", no leading, trailing or doubled '/', and valid UTF-8.
+//
+// When a name breaks several rules, the error names the first of: empty,
+// too long, not UTF-8, "@" alone, "..", "@{", a trailing '.', a forbidden
+// character, then the first bad component.
 func ValidateRefName(name string) error {
-	bad := func(why string) error {
-		return BadRequestf("invalid ref name %q: %s", truncate(name), why)
+	if name == "" {
+		return badRefName(name, "empty")
+	}
+	if len(name) > maxRefLen {
+		return badRefName(name, "too long")
+	}
+	// It runs on every event: one pass over the bytes notes what breaks
+	// a rule, without allocating, and the switch below picks the error.
+	var nonASCII, dotDot, atBrace, forbidden bool
+	component := "" // what is wrong with the first bad component
+	start := 0      // of the component being read
+	for i := 0; i <= len(name); i++ {
+		var c byte = '/' // the end of the name ends its last component
+		if i < len(name) {
+			c = name[i]
+		}
+		switch refByte[c] {
+		case refPlain:
+			continue
+		case refNonASCII:
+			nonASCII = true
+		case refForbidden:
+			forbidden = true
+		case refDot:
+			dotDot = dotDot || i > 0 && name[i-1] == '.'
+		case refBrace:
+			atBrace = atBrace || i > 0 && name[i-1] == '@'
+		case refSlash:
+			if component == "" {
+				component = badComponent(name[start:i])
+			}
+			start = i + 1
+		}
 	}
 	switch {
-	case name == "":
-		return bad("empty")
-	case len(name) > maxRefLen:
-		return bad("too long")
-	case !utf8.ValidString(name):
-		return bad("not UTF-8")
+	case nonASCII && !utf8.ValidString(name):
+		return badRefName(name, "not UTF-8")
 	case name == "@":
-		return bad(`"@" alone`)
-	case strings.Contains(name, ".."):
-		return bad(`contains ".."`)
-	case strings.Contains(name, "@{"):
-		return bad(`contains "@{"`)
-	case strings.HasSuffix(name, "."):
-		return bad(`ends with "."`)
-	}
-	for _, c := range name {
-		if c < 0x20 || c == 0x7f || strings.ContainsRune(" ~^:?*[\\", c) {
-			return bad("contains a forbidden character")
-		}
-	}
-	for _, part := range strings.Split(name, "/") {
-		switch {
-		case part == "":
-			return bad(`leading, trailing or doubled "/"`)
-		case strings.HasPrefix(part, "."):
-			return bad(`a component starts with "."`)
-		case strings.HasSuffix(part, ".lock"):
-			return bad(`a component ends with ".lock"`)
-		}
+		return badRefName(name, `"@" alone`)
+	case dotDot:
+		return badRefName(name, `contains ".."`)
+	case atBrace:
+		return badRefName(name, `contains "@{"`)
+	case name[len(name)-1] == '.':
+		return badRefName(name, `ends with "."`)
+	case forbidden:
+		return badRefName(name, "contains a forbidden character")
+	case component != "":
+		return badRefName(name, component)
 	}
 	return nil
+}
+
+// Kinds of bytes in a ref name, for ValidateRefName.
+const (
+	refPlain     = iota // no rule is about it
+	refNonASCII         // part of a multi-byte character, or invalid UTF-8
+	refForbidden        // a control character, DEL, or one of space ~ ^ : ? * [ \
+	refDot
+	refBrace
+	refSlash
+)
+
+// refByte is the kind of every byte.
+var refByte = func() (kinds [256]uint8) {
+	for c := range kinds {
+		switch {
+		case c >= utf8.RuneSelf:
+			kinds[c] = refNonASCII
+		case c < 0x20 || c == 0x7f || strings.IndexByte(" ~^:?*[\\", byte(c)) >= 0:
+			kinds[c] = refForbidden
+		}
+	}
+	kinds['.'], kinds['{'], kinds['/'] = refDot, refBrace, refSlash
+	return kinds
+}()
+
+// badComponent returns what is wrong with a component of a ref name, or
+// "" if nothing is.
+func badComponent(part string) string {
+	switch {
+	case part == "":
+		return `leading, trailing or doubled "/"`
+	case part[0] == '.':
+		return `a component starts with "."`
+	case strings.HasSuffix(part, ".lock"):
+		return `a component ends with ".lock"`
+	}
+	return ""
+}
+
+func badRefName(name, why string) error {
+	return BadRequestf("invalid ref name %q: %s", truncate(name), why)
 }
 
 // ValidateRepo checks a repository's owner and name: each is made of path
@@ -152,7 +214,13 @@ func ValidateSHA(s string) error {
 // IsZeroSHA reports whether s is the all-zero object id hosts send for a
 // created or deleted ref.
 func IsZeroSHA(s string) bool {
-	return s != "" && strings.Trim(s, "0") == ""
+	// One comparison covers the zero ids of SHA-1 and SHA-256; longer
+	// strings, which are no ids, are trimmed.
+	const zeros = "0000000000000000000000000000000000000000000000000000000000000000"
+	if len(s) <= len(zeros) {
+		return s != "" && s == zeros[:len(s)]
+	}
+	return strings.Trim(s, "0") == ""
 }
 
 // truncate keeps hostile input from bloating error messages and logs.
