@@ -13,6 +13,7 @@ import (
 
 	"github.com/gitsource/gitsource/internal/hostapi"
 	"github.com/gitsource/gitsource/internal/payload"
+	"github.com/gitsource/gitsource/internal/payload/jsonscan"
 	"github.com/gitsource/gitsource/provider"
 )
 
@@ -211,7 +212,7 @@ func (p *Provider) Parse(h http.Header, body []byte) ([]provider.Event, error) {
 	if event != EventPush {
 		return nil, payload.NotPush("event", event)
 	}
-	push, err := unmarshalPush(body, (*scanner).cloudPush)
+	push, err := jsonscan.Decode(body, scanCloudPush)
 	if err != nil {
 		return nil, provider.BadRequestf("bitbucket: malformed push payload: %w", err)
 	}

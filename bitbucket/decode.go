@@ -8,20 +8,8 @@ import "github.com/gitsource/gitsource/internal/payload/jsonscan"
 // jsonscan, which falls back to payload.Unmarshal on anything uncommon.
 // Each reader reads an object or null (which leaves the struct zero, as
 // payload.Unmarshal does); decode_test.go checks them against
-// payload.Unmarshal on fixtures, generated and mutated bodies.
-
-// unmarshalPush decodes a push body as payload.Unmarshal does, with one
-// of the two readers of push bodies: (*scanner).cloudPush or
-// (*scanner).serverPush.
-func unmarshalPush[T any](body []byte, read func(*scanner, *T)) (T, error) {
-	return jsonscan.Decode(body, func(s *jsonscan.Scanner, v *T) { read((*scanner)(s), v) })
-}
-
-// scanner names the readers of push bodies for unmarshalPush.
-type scanner jsonscan.Scanner
-
-func (s *scanner) cloudPush(p *cloudPush)   { scanCloudPush((*jsonscan.Scanner)(s), p) }
-func (s *scanner) serverPush(p *serverPush) { scanServerPush((*jsonscan.Scanner)(s), p) }
+// payload.Unmarshal on fixtures, generated and mutated bodies. Parse
+// decodes with jsonscan.Decode(body, scanCloudPush) or scanServerPush.
 
 func scanCloudPush(s *jsonscan.Scanner, p *cloudPush) {
 	s.Fields(

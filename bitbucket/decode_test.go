@@ -9,6 +9,7 @@ import (
 
 	"github.com/gitsource/gitsource/internal/fakebitbucket"
 	"github.com/gitsource/gitsource/internal/payload"
+	"github.com/gitsource/gitsource/internal/payload/jsonscan"
 	"github.com/gitsource/gitsource/internal/payload/jsonscan/jsonscantest"
 )
 
@@ -244,9 +245,9 @@ func BenchmarkDecode(b *testing.B) {
 			name string
 			run  func() error
 		}{
-			{"cloud/scan", func() error { _, err := unmarshalPush(cloud, (*scanner).cloudPush); return err }},
+			{"cloud/scan", func() error { _, err := jsonscan.Decode(cloud, scanCloudPush); return err }},
 			{"cloud/reference", func() error { _, err := reference[cloudPush](cloud); return err }},
-			{"server/scan", func() error { _, err := unmarshalPush(server, (*scanner).serverPush); return err }},
+			{"server/scan", func() error { _, err := jsonscan.Decode(server, scanServerPush); return err }},
 			{"server/reference", func() error { _, err := reference[serverPush](server); return err }},
 		} {
 			b.Run(d.name+"/"+size.Name, func(b *testing.B) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gitsource/gitsource/internal/hostapi"
 	"github.com/gitsource/gitsource/internal/payload"
+	"github.com/gitsource/gitsource/internal/payload/jsonscan"
 	"github.com/gitsource/gitsource/provider"
 )
 
@@ -134,7 +135,7 @@ func (p *ServerProvider) Parse(h http.Header, body []byte) ([]provider.Event, er
 	default:
 		return nil, payload.NotPush("event", event)
 	}
-	push, err := unmarshalPush(body, (*scanner).serverPush)
+	push, err := jsonscan.Decode(body, scanServerPush)
 	if err != nil {
 		return nil, provider.BadRequestf("bitbucket-server: malformed push payload: %w", err)
 	}
