@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/gitsource/gitsource/internal/s3test"
 	"github.com/gitsource/gitsource/sink"
@@ -59,15 +60,54 @@ func child(args []string) error {
 	return fmt.Errorf("usage: child download URL | child upload FILE ENDPOINT BUCKET KEY")
 }
 
-// createBucket makes the benchmark's versioned bucket.
+// createBucket makes the benchmark's bucket, versioned as CodePipeline
+// needs it.
 func createBucket(srv *s3test.Server, name string) error {
 	ctx := context.Background()
-	client := s3.New(s3.Options{
+	client := benchClient(srv)
+	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
+		return err
+	}
+	_, err := client.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{
+		Bucket:                  aws.String(name),
+		VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled},
+	})
+	return err
+}
+
+// emptyBucket deletes every version of every object in the bucket, so that
+// each run writes to a server in the same state.
+func emptyBucket(srv *s3test.Server, name string) error {
+	ctx := context.Background()
+	client := benchClient(srv)
+	for {
+		out, err := client.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: aws.String(name)})
+		if err != nil {
+			return err
+		}
+		var ids []types.ObjectIdentifier
+		for _, v := range out.Versions {
+			ids = append(ids, types.ObjectIdentifier{Key: v.Key, VersionId: v.VersionId})
+		}
+		for _, m := range out.DeleteMarkers {
+			ids = append(ids, types.ObjectIdentifier{Key: m.Key, VersionId: m.VersionId})
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		for _, id := range ids {
+			if _, err := client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(name), Key: id.Key, VersionId: id.VersionId}); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func benchClient(srv *s3test.Server) *s3.Client {
+	return s3.New(s3.Options{
 		Region: srv.Region(), BaseEndpoint: aws.String(srv.Endpoint()), UsePathStyle: true,
 		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 			return aws.Credentials{AccessKeyID: srv.AccessKey(), SecretAccessKey: srv.SecretKey()}, nil
 		}),
 	})
-	_, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)})
-	return err
 }

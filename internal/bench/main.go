@@ -11,7 +11,7 @@
 //
 // Usage, from the repository's root:
 //
-//	go run ./internal/bench [-sizes 16MiB,256MiB,1GiB] [-runs 3] [-out BENCHMARKS.md]
+//	go run ./internal/bench [-sizes 16MiB,256MiB,1GiB] [-runs 5] [-out BENCHMARKS.md]
 package main
 
 import (
@@ -49,7 +49,7 @@ func main() {
 		return
 	}
 	sizes := flag.String("sizes", "16MiB,256MiB,1GiB", "archive sizes to measure; the smallest holds thousands of small files, the others mixed content")
-	runs := flag.Int("runs", 3, "runs of each measurement; the median is reported")
+	runs := flag.Int("runs", 5, "runs of each measurement; the median is reported")
 	out := flag.String("out", "BENCHMARKS.md", "file to write the results to; empty for none")
 	cache := flag.String("cache", filepath.Join(os.TempDir(), "gitsource-bench"), "directory for the generated archives, kept between runs")
 	flag.Parse()
@@ -154,51 +154,58 @@ func bench(sizeList string, runs int, out, cache string) error {
 		gh.AddArchive("bench", "repo", sha, n, func() (io.ReadCloser, error) { return os.Open(path) })
 		r := row{name: spec, kind: kind.String(), size: n}
 
-		measure := func(what string, f func(i int) (sample, error)) (sample, error) {
-			var got []sample
-			for i := 0; i < runs; i++ {
-				// Start every run with the dirty pages of the last one on
-				// disk: versitygw writes to disk, and the kernel slows
-				// writers down once enough dirty data piles up, which
-				// would tax whichever measurement comes later.
-				syscall.Sync()
-				s, err := f(i)
-				if err != nil {
-					return sample{}, fmt.Errorf("%s %s: %w", spec, what, err)
-				}
-				log.Printf("%-8s %-14s %8.3fs %6.1f MiB  cpu %6.3fs", spec, what, s.wall.Seconds(), float64(s.maxRSS)/(1<<20), s.cpu.Seconds())
-				got = append(got, s)
-			}
-			return median(got), nil
-		}
 		archiveURL := gh.URL() + "/repos/bench/repo/zipball/" + sha
-		if r.download, err = measure("download", func(int) (sample, error) {
-			return runChild(exec.Command(self, "child", "download", archiveURL), nil)
-		}); err != nil {
-			return err
+		measurements := []struct {
+			what string
+			dst  *sample
+			run  func(i int) (sample, error)
+		}{
+			{"download", &r.download, func(int) (sample, error) {
+				return runChild(exec.Command(self, "child", "download", archiveURL), nil)
+			}},
+			{"upload (SDK)", &r.upload, func(i int) (sample, error) {
+				return runChild(exec.Command(self, "child", "upload", path, s3srv.Endpoint(), bucket, fmt.Sprintf("upload/%s-%d.zip", sha, i)), awsEnv)
+			}},
+			{"relay (sync)", &r.relaySync, func(i int) (sample, error) {
+				cmd := exec.Command(bin, "sync", "github", "bench/repo", sha)
+				cmd.Env = keyed(spec+"-sync", i)
+				var out bytes.Buffer
+				cmd.Stdout = &out
+				s, err := runChild(cmd, nil)
+				if err == nil && strings.Contains(out.String(), "already stored") {
+					err = fmt.Errorf("not a fresh write: %s", out.String())
+				}
+				return s, err
+			}},
+			{"relay (serve)", &r.handler, func(i int) (sample, error) {
+				return relayThroughServe(bin, keyed(spec+"-serve", i), secret, sha)
+			}},
 		}
-		if r.upload, err = measure("upload (SDK)", func(i int) (sample, error) {
-			return runChild(exec.Command(self, "child", "upload", path, s3srv.Endpoint(), bucket, fmt.Sprintf("upload/%s-%d.zip", sha, i)), awsEnv)
-		}); err != nil {
-			return err
-		}
-		if r.relaySync, err = measure("relay (sync)", func(i int) (sample, error) {
-			cmd := exec.Command(bin, "sync", "github", "bench/repo", sha)
-			cmd.Env = keyed(spec+"-sync", i)
-			var out bytes.Buffer
-			cmd.Stdout = &out
-			s, err := runChild(cmd, nil)
-			if err == nil && strings.Contains(out.String(), "already stored") {
-				err = fmt.Errorf("not a fresh write: %s", out.String())
+		// The runs take turns (download, upload, sync, serve, then again),
+		// so that a machine whose pace drifts during the benchmark (page
+		// cache, a virtual disk's credits) weighs on every measurement
+		// alike rather than on whichever comes last.
+		samples := make([][]sample, len(measurements))
+		for i := 0; i < runs; i++ {
+			for j, m := range measurements {
+				// Every run starts with the bucket empty and the last
+				// run's dirty pages on disk: versitygw writes to disk, and
+				// the kernel slows writers down once enough dirty data
+				// piles up.
+				if err := emptyBucket(s3srv, bucket); err != nil {
+					return err
+				}
+				syscall.Sync()
+				s, err := m.run(i)
+				if err != nil {
+					return fmt.Errorf("%s %s: %w", spec, m.what, err)
+				}
+				log.Printf("%-8s %-14s %8.3fs %6.1f MiB  cpu %6.3fs", spec, m.what, s.wall.Seconds(), float64(s.maxRSS)/(1<<20), s.cpu.Seconds())
+				samples[j] = append(samples[j], s)
 			}
-			return s, err
-		}); err != nil {
-			return err
 		}
-		if r.handler, err = measure("relay (serve)", func(i int) (sample, error) {
-			return relayThroughServe(bin, keyed(spec+"-serve", i), secret, sha)
-		}); err != nil {
-			return err
+		for j, m := range measurements {
+			*m.dst = median(samples[j])
 		}
 		rows = append(rows, r)
 	}
@@ -365,7 +372,9 @@ func report(table, benches, profile, sizes string, runs int) string {
 	b.WriteString("re-rooting and upload overlap), so its ratio is taken against the slower of the two limits.\n\n")
 	fmt.Fprintf(&b, "Made by `go run ./internal/bench -sizes %s -runs %d` (median of the runs; peak RSS is the\n", sizes, runs)
 	b.WriteString("worst run's), each measurement in its own process, with the fake GitHub of the tests and\n")
-	b.WriteString("versitygw on loopback. `sync` is timed as a command, start-up and the ref's look-up\n")
+	b.WriteString("versitygw on loopback writing to a versioned bucket, emptied before every run. The runs take\n")
+	b.WriteString("turns (download, upload, sync, serve, and again), so that drift in the machine's pace weighs on\n")
+	b.WriteString("all alike. `sync` is timed as a command, start-up and the ref's look-up\n")
 	b.WriteString("included; `serve` from the push's POST to its answer, on a server already warmed up by a\n")
 	b.WriteString("small push, as a long-running server is. CPU is the user and system time of the measured\n")
 	b.WriteString("process (for serve, its warm-up push included); the fake GitHub and versitygw share the same\n")
