@@ -40,24 +40,41 @@ type uploaded struct {
 	etag, versionID, location string
 }
 
-// partBuffers lends buffers of one part size; a buffer returned is reused
-// by the next part or the next upload. How many are out at once is bounded
-// by the uploads themselves (Concurrency+1 each).
+// partBuffers lends buffers of one part size and keeps up to keep of those
+// returned for the next part or the next upload. A free list rather than a
+// sync.Pool: a pool drops its buffers at every other garbage collection,
+// and the fresh ones allocated in their place raise the peak memory until
+// the next collection.
 type partBuffers struct {
-	pool sync.Pool
+	size int64
+	keep int
+	mu   sync.Mutex
+	free []*[]byte
 }
 
-func newPartBuffers(size int64) *partBuffers {
-	b := &partBuffers{}
-	b.pool.New = func() any {
-		buf := make([]byte, size)
-		return &buf
+func newPartBuffers(size int64, keep int) *partBuffers {
+	return &partBuffers{size: size, keep: keep}
+}
+
+func (b *partBuffers) get() *[]byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if n := len(b.free); n > 0 {
+		buf := b.free[n-1]
+		b.free = b.free[:n-1]
+		return buf
 	}
-	return b
+	buf := make([]byte, b.size)
+	return &buf
 }
 
-func (b *partBuffers) get() *[]byte  { return b.pool.Get().(*[]byte) }
-func (b *partBuffers) put(p *[]byte) { b.pool.Put(p) }
+func (b *partBuffers) put(buf *[]byte) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.free) < b.keep {
+		b.free = append(b.free, buf)
+	}
+}
 
 // upload stores body as req.key: with one PutObject when body holds less
 // than a part, and otherwise with a multipart upload whose parts are read

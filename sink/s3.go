@@ -86,8 +86,9 @@ type S3Sink struct {
 	prefix string
 	opts   S3Options
 
-	// buffers hold the parts being read and sent, reused across Puts (see
-	// multipart.go for why the sink does not use the SDK's uploaders).
+	// buffers hold the parts being read and sent, the buffers of one Put
+	// kept for the next (see multipart.go for why the sink does not use
+	// the SDK's uploaders).
 	buffers *partBuffers
 	// checksum is the algorithm of the parts' checksums: CRC32, as the
 	// SDK computes for every upload, unless the client computes checksums
@@ -110,7 +111,7 @@ func NewS3(client *s3.Client, bucket, prefix string, opts S3Options) (*S3Sink, e
 	if err != nil {
 		return nil, fmt.Errorf("sink: %w", err)
 	}
-	s := &S3Sink{client: client, bucket: bucket, prefix: prefix, opts: opts, buffers: newPartBuffers(opts.PartSize)}
+	s := &S3Sink{client: client, bucket: bucket, prefix: prefix, opts: opts, buffers: newPartBuffers(opts.PartSize, opts.Concurrency+1)}
 	o := client.Options()
 	for _, f := range opts.ClientOptions {
 		f(&o)
