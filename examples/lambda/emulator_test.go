@@ -114,6 +114,7 @@ func startEmulator(t *testing.T, env map[string]string) *emulator {
 	}
 	e := &emulator{url: "http://" + rie + "/2015-03-31/functions/function/invocations", out: &syncBuffer{}, done: make(chan struct{})}
 	e.cmd = exec.Command(bin, "--runtime-interface-emulator-address", rie, "--runtime-api-address", api, bootstrap)
+	tools.DieWithParent(e.cmd)
 	e.cmd.Env = full
 	e.cmd.Dir = t.TempDir()
 	e.cmd.Stdout, e.cmd.Stderr = e.out, e.out

@@ -160,6 +160,7 @@ func start(bin, dir, root, versions string) (*Server, error) {
 		"posix", "--versioning-dir", versions, root,
 	)
 	s.cmd.Env = serverEnv()
+	tools.DieWithParent(s.cmd)
 	s.cmd.Stdout = s.output
 	s.cmd.Stderr = s.output
 	if err := s.cmd.Start(); err != nil {

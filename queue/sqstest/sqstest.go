@@ -127,6 +127,7 @@ func start(bin, dir string) (*Server, error) {
 		out:      &limitedBuffer{max: 32 << 10},
 	}
 	s.cmd = exec.Command(bin, "-config", file, "Local")
+	tools.DieWithParent(s.cmd)
 	s.cmd.Dir = dir
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
 	if err := s.cmd.Start(); err != nil {
