@@ -147,11 +147,10 @@ func (s *S3Sink) sendParts(ctx context.Context, key, id string, body io.Reader, 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var (
-		wg      sync.WaitGroup
-		mu      sync.Mutex
-		parts   []types.CompletedPart
-		slots   = make(chan struct{}, s.opts.Concurrency)
-		readErr error
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		parts []types.CompletedPart
+		slots = make(chan struct{}, s.opts.Concurrency)
 	)
 	buf, n := first, len(*first)
 	for num := int32(1); ; num++ {
@@ -184,14 +183,13 @@ func (s *S3Sink) sendParts(ctx context.Context, key, id string, body io.Reader, 
 			s.buffers.put(next)
 			break
 		}
-		if err != nil && err != io.ErrUnexpectedEOF {
-			s.buffers.put(next)
-			readErr = err
-			break
+		if (err == nil || err == io.ErrUnexpectedEOF) && num == maxParts {
+			err = fmt.Errorf("the object is larger than S3's %d parts of %d bytes: raise the part size", maxParts, s.opts.PartSize)
 		}
-		if num == maxParts {
+		if err != nil && err != io.ErrUnexpectedEOF {
+			// The parts in flight are of no use now: stop them.
 			s.buffers.put(next)
-			readErr = fmt.Errorf("the object is larger than S3's %d parts of %d bytes: raise the part size", maxParts, s.opts.PartSize)
+			cancel(err)
 			break
 		}
 		buf = next
@@ -199,9 +197,6 @@ func (s *S3Sink) sendParts(ctx context.Context, key, id string, body io.Reader, 
 	wg.Wait()
 	if err := context.Cause(ctx); err != nil {
 		return nil, err
-	}
-	if readErr != nil {
-		return nil, readErr
 	}
 	slices.SortFunc(parts, func(a, b types.CompletedPart) int { return int(aws.ToInt32(a.PartNumber) - aws.ToInt32(b.PartNumber)) })
 	return parts, nil

@@ -85,18 +85,20 @@ func emptyBucket(srv *s3test.Server, name string) error {
 		if err != nil {
 			return err
 		}
-		var ids []types.ObjectIdentifier
-		for _, v := range out.Versions {
-			ids = append(ids, types.ObjectIdentifier{Key: v.Key, VersionId: v.VersionId})
-		}
-		for _, m := range out.DeleteMarkers {
-			ids = append(ids, types.ObjectIdentifier{Key: m.Key, VersionId: m.VersionId})
-		}
-		if len(ids) == 0 {
+		if len(out.Versions)+len(out.DeleteMarkers) == 0 {
 			return nil
 		}
-		for _, id := range ids {
-			if _, err := client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(name), Key: id.Key, VersionId: id.VersionId}); err != nil {
+		del := func(key, version *string) error {
+			_, err := client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(name), Key: key, VersionId: version})
+			return err
+		}
+		for _, v := range out.Versions {
+			if err := del(v.Key, v.VersionId); err != nil {
+				return err
+			}
+		}
+		for _, m := range out.DeleteMarkers {
+			if err := del(m.Key, m.VersionId); err != nil {
 				return err
 			}
 		}
