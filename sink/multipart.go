@@ -23,8 +23,9 @@ import (
 // is read straight into a buffer of the part size, and buffers are kept for
 // the next upload.
 
-// maxParts is the most parts S3 accepts in one multipart upload.
-const maxParts = 10000
+// maxParts is the most parts S3 accepts in one multipart upload (a
+// variable for the tests).
+var maxParts int32 = 10000
 
 // objectRequest is what a Put asks S3 to store, for its PutObject or its
 // multipart calls.

@@ -337,3 +337,27 @@ func TestS3PartBoundaries(t *testing.T) {
 		})
 	}
 }
+
+// TestS3PartLimit stores objects against a limit of two parts: two full
+// parts fit, one byte more does not, and the refused upload leaves
+// nothing behind.
+func TestS3PartLimit(t *testing.T) {
+	defer sink.SetMaxParts(2)()
+	h := newS3Harness(t, "", sink.S3Options{})
+	ctx := context.Background()
+	if _, err := h.s.Put(ctx, "fits.zip", sinktest.Stream(1, 2*sink.MinPartSize), nil); err != nil {
+		t.Fatalf("two full parts: %v", err)
+	}
+	for _, size := range []int64{2*sink.MinPartSize + 1, 3 * sink.MinPartSize} {
+		_, err := h.s.Put(ctx, "too-big.zip", sinktest.Stream(2, size), nil)
+		if err == nil || !strings.Contains(err.Error(), "larger than S3's 2 parts") {
+			t.Errorf("Put of %d bytes: %v, want the part limit's error", size, err)
+		}
+	}
+	if ok, err := h.Exists(ctx, "too-big.zip"); err != nil || ok {
+		t.Errorf("Exists(too-big.zip) = %v, %v; want false", ok, err)
+	}
+	if n, err := h.Leftovers(ctx); err != nil || n != 0 {
+		t.Errorf("Leftovers = %d, %v; want 0", n, err)
+	}
+}
