@@ -46,7 +46,7 @@ func (f *Cloud) serveDiffstat(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	from := oldSHA
 	if q.Get("topic") != "false" {
-		mb, err := repo.git.Git(nil, nil, "merge-base", newSHA, oldSHA)
+		mb, err := repo.git.MergeBase(newSHA, oldSHA)
 		if err != nil {
 			cloudError(w, http.StatusNotFound, "No merge base")
 			return

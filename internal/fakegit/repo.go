@@ -255,6 +255,19 @@ func (r *Repo) RevParse(rev string) (string, bool) {
 	return out, true
 }
 
+// MergeBase returns the best common ancestor of the commits a and b, as
+// hosts compute it for a compare.
+func (r *Repo) MergeBase(a, b string) (string, error) {
+	return r.Git(nil, nil, "merge-base", a, b)
+}
+
+// Commits returns the ids of the commits reachable from to and not from
+// from (git rev-list from..to), oldest first.
+func (r *Repo) Commits(from, to string) ([]string, error) {
+	out, err := r.Git(nil, nil, "rev-list", "--reverse", from+".."+to)
+	return strings.Fields(out), err
+}
+
 // ReadCommit reads the commit rev names from git, with its message exactly
 // as stored and its times in UTC.
 func (r *Repo) ReadCommit(rev string) (Commit, error) {

@@ -33,12 +33,12 @@ func (s *Server) compare(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "Not Found Commit")
 		return
 	}
-	mergeBase, err := rp.git.Git(nil, nil, "merge-base", baseSHA, headSHA)
+	mergeBase, err := rp.git.MergeBase(baseSHA, headSHA)
 	if err != nil {
 		apiError(w, http.StatusNotFound, "Not Found Merge Base")
 		return
 	}
-	revs, err1 := rp.git.Git(nil, nil, "rev-list", "--reverse", mergeBase+".."+headSHA)
+	revs, err1 := rp.git.Commits(mergeBase, headSHA)
 	changes, err2 := rp.git.Diff(mergeBase, headSHA)
 	if err1 != nil || err2 != nil {
 		apiError(w, http.StatusInternalServerError, "Internal Server Error")
@@ -46,7 +46,7 @@ func (s *Server) compare(w http.ResponseWriter, r *http.Request) {
 	}
 	apiBase := s.api.URL + "/api/v5/repos/" + rp.owner + "/" + rp.name
 	commits := []map[string]any{}
-	for _, sha := range strings.Fields(revs) {
+	for _, sha := range revs {
 		commits = append(commits, compareCommit(rp, apiBase, sha))
 	}
 	s.mu.Lock()

@@ -34,13 +34,13 @@ func (s *Server) compare(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "Not Found")
 		return
 	}
-	mergeBase, err := rp.git.Git(nil, nil, "merge-base", baseSHA, headSHA)
+	mergeBase, err := rp.git.MergeBase(baseSHA, headSHA)
 	if err != nil {
 		apiError(w, http.StatusNotFound, "No common ancestor between "+base+" and "+head+".")
 		return
 	}
-	ahead, err1 := revList(rp.git, mergeBase, headSHA)
-	behind, err2 := revList(rp.git, mergeBase, baseSHA)
+	ahead, err1 := rp.git.Commits(mergeBase, headSHA)
+	behind, err2 := rp.git.Commits(mergeBase, baseSHA)
 	changes, err3 := rp.git.Diff(mergeBase, headSHA)
 	if err1 != nil || err2 != nil || err3 != nil {
 		apiError(w, http.StatusInternalServerError, "Server Error")
@@ -151,14 +151,4 @@ func fileJSON(rp *repo, headSHA string, c fakegit.Change) map[string]any {
 		f["previous_filename"] = c.OldPath
 	}
 	return f
-}
-
-// revList returns the commits reachable from to but not from from, oldest
-// first.
-func revList(g *fakegit.Repo, from, to string) ([]string, error) {
-	out, err := g.Git(nil, nil, "rev-list", "--reverse", from+".."+to)
-	if err != nil || out == "" {
-		return nil, err
-	}
-	return strings.Split(out, "\n"), nil
 }

@@ -30,14 +30,14 @@ func (s *Server) serveCompare(w http.ResponseWriter, r *http.Request, p *Project
 	}
 	base := fromSHA
 	if q.Get("straight") != "true" {
-		mb, err := p.git.Git(nil, nil, "merge-base", fromSHA, toSHA)
+		mb, err := p.git.MergeBase(fromSHA, toSHA)
 		if err != nil {
 			apiError(w, http.StatusNotFound, "404 Ref Not Found")
 			return
 		}
 		base = mb
 	}
-	revs, err1 := p.git.Git(nil, nil, "rev-list", "--reverse", fromSHA+".."+toSHA)
+	revs, err1 := p.git.Commits(fromSHA, toSHA)
 	changes, err2 := p.git.Diff(base, toSHA)
 	patches, err3 := p.git.Git(nil, nil, "diff", "--no-color", "-M", base, toSHA, "--")
 	if err1 != nil || err2 != nil || err3 != nil {
@@ -45,7 +45,7 @@ func (s *Server) serveCompare(w http.ResponseWriter, r *http.Request, p *Project
 		return
 	}
 	commits := []map[string]any{}
-	for _, sha := range strings.Fields(revs) {
+	for _, sha := range revs {
 		c, err := s.commitJSON(p, sha)
 		if err != nil {
 			apiError(w, http.StatusInternalServerError, err.Error())
