@@ -226,7 +226,9 @@ func decodeSignature(token string) ([]byte, bool) {
 	if len(token) != base64.StdEncoding.EncodedLen(sha256.Size) {
 		return nil, false
 	}
-	sig, err := base64.StdEncoding.DecodeString(token)
+	// Strict: the last digit's unused bits must be zero, so that one
+	// signature has one spelling and a changed token never passes.
+	sig, err := base64.StdEncoding.Strict().DecodeString(token)
 	if err != nil || len(sig) != sha256.Size {
 		return nil, false
 	}

@@ -153,7 +153,9 @@ func Verify(h http.Header, body []byte, keys []*Key, now time.Time) error {
 		if len(enc) != base64.StdEncoding.EncodedLen(sha256.Size) {
 			return ErrMalformed
 		}
-		b, err := base64.StdEncoding.DecodeString(enc)
+		// Strict: the last digit's spare bits must be zero, so that one
+		// signature has one spelling.
+		b, err := base64.StdEncoding.Strict().DecodeString(enc)
 		if err != nil {
 			return ErrMalformed
 		}

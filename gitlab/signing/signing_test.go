@@ -143,6 +143,15 @@ func TestVerify(t *testing.T) {
 		{"not base64", func(h http.Header) {
 			h.Set(signing.HeaderSignature, "v1,"+strings.Repeat("!", 44))
 		}, nil, nil, signing.ErrMalformed},
+		{"spare bits of the last digit set", func(h http.Header) {
+			// The same 32 bytes spelt another way: one signature must have
+			// one spelling.
+			const digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+			sig := []byte(h.Get(signing.HeaderSignature))
+			last := len(sig) - 2 // before the "=" padding
+			sig[last] = digits[strings.IndexByte(digits, sig[last])^1]
+			h.Set(signing.HeaderSignature, string(sig))
+		}, nil, nil, signing.ErrMalformed},
 		{"signature of 64 bytes", func(h http.Header) {
 			h.Set(signing.HeaderSignature, "v1,"+base64.StdEncoding.EncodeToString(make([]byte, 64)))
 		}, nil, nil, signing.ErrMalformed},
