@@ -80,6 +80,10 @@ type S3Options struct {
 // Metadata values that are not plain ASCII are stored RFC 2047-encoded (see
 // EncodeValue; DecodeS3Metadata reverses it), and the revision summary is
 // shortened when needed to keep within MaxS3MetadataSize.
+//
+// A body that implements io.WriterTo is written into the part buffers by
+// its WriteTo, in the Put's goroutine, rather than read: a producer such as
+// the relay's re-rooting then needs no goroutine and pipe of its own.
 type S3Sink struct {
 	client *s3.Client
 	bucket string
@@ -276,8 +280,7 @@ func (s *S3Sink) put(ctx context.Context, key string, r io.Reader, meta Metadata
 	default:
 		req.ifMatch = aws.String(*etag)
 	}
-	body := &countingReader{ctx: ctx, r: r}
-	out, err := s.upload(ctx, req, body)
+	out, size, err := s.upload(ctx, req, r)
 	if err != nil {
 		if etag != nil && conditionFailed(err) {
 			err = fmt.Errorf("%w (%w)", ErrPreconditionFailed, err)
@@ -289,6 +292,6 @@ func (s *S3Sink) put(ctx context.Context, key string, r io.Reader, meta Metadata
 		VersionID: out.versionID,
 		ETag:      out.etag,
 		Location:  out.location,
-		Size:      body.n,
+		Size:      size,
 	}, nil
 }

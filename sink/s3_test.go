@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -265,76 +266,123 @@ func (f *inFlight) Do(req *http.Request) (*http.Response, error) {
 	return f.next.Do(req)
 }
 
-// TestS3PartBoundaries stores objects around the part size: less than a
-// part goes in one PutObject, a part or more in a multipart upload of
-// ceil(size/part) parts, each with a CRC32 checksum, never more than
-// Concurrency parts in flight, and the object reads back whole.
+// TestS3PartBoundaries stores objects around the part size, read from a
+// plain reader and written by an io.WriterTo in uneven chunks, and checks
+// the requests each makes: one PutObject below a part, else one part per
+// started part size; a multipart upload created early for an object that
+// turns out smaller than a part is aborted; never more than Concurrency
+// parts in flight; CRC32 checksums on every part; and the bytes stored.
 func TestS3PartBoundaries(t *testing.T) {
 	const part = sink.MinPartSize
 	tests := []struct {
 		size      int64
 		wantParts int // 0: a single PutObject
+		early     bool
 	}{
-		{0, 0},
-		{1, 0},
-		{part - 1, 0},
-		{part, 1},
-		{part + 1, 2},
-		{3 * part, 3},
-		{7*part + 5, 8},
+		{0, 0, false},
+		{1, 0, false},
+		{part/2 - 1, 0, false},
+		{part / 2, 0, true},
+		{part - 1, 0, true},
+		{part, 1, false},
+		{part + 1, 2, false},
+		{3 * part, 3, false},
+		{7*part + 5, 8, false},
 	}
 	for _, tt := range tests {
-		t.Run(fmt.Sprint(tt.size), func(t *testing.T) {
-			rec := newRecorder()
-			flight := &inFlight{next: rec}
-			h := newS3Harness(t, "", sink.S3Options{
-				PartSize: part, Concurrency: 3,
-				ClientOptions: []func(*s3.Options){func(o *s3.Options) { o.HTTPClient = flight }},
-			})
-			ctx := context.Background()
-			obj, err := h.s.Put(ctx, "a.zip", sinktest.Stream(uint64(tt.size), tt.size), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if obj.Size != tt.size {
-				t.Errorf("Size = %d, want %d", obj.Size, tt.size)
-			}
-			got, _, err := h.Get(ctx, "a.zip")
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, _ := io.ReadAll(sinktest.Stream(uint64(tt.size), tt.size))
-			if !bytes.Equal(got, want) {
-				t.Errorf("stored %d bytes differ from the %d put", len(got), len(want))
-			}
-			var puts, creates, parts, completes int
-			for _, req := range rec.requests() {
-				switch {
-				case req.method == http.MethodPut && strings.Contains(req.query, "partNumber="):
-					parts++
-					if req.header.Get("X-Amz-Checksum-Crc32") == "" {
-						t.Errorf("part sent without a CRC32 checksum: %v", req.header)
-					}
-				case req.method == http.MethodPut:
-					puts++
-				case req.method == http.MethodPost && strings.HasPrefix(req.query, "uploads"):
-					creates++
-				case req.method == http.MethodPost && strings.Contains(req.query, "uploadId="):
-					completes++
+		for _, mode := range []string{"reader", "writerto"} {
+			t.Run(fmt.Sprintf("%d/%s", tt.size, mode), func(t *testing.T) {
+				rec := newRecorder()
+				flight := &inFlight{next: rec}
+				h := newS3Harness(t, "", sink.S3Options{
+					PartSize: part, Concurrency: 3,
+					ClientOptions: []func(*s3.Options){func(o *s3.Options) { o.HTTPClient = flight }},
+				})
+				ctx := context.Background()
+				body := sinktest.Stream(uint64(tt.size), tt.size)
+				if mode == "writerto" {
+					body = &chunkedWriterTo{r: body}
 				}
+				obj, err := h.s.Put(ctx, "a.zip", body, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if obj.Size != tt.size {
+					t.Errorf("Size = %d, want %d", obj.Size, tt.size)
+				}
+				got, _, err := h.Get(ctx, "a.zip")
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, _ := io.ReadAll(sinktest.Stream(uint64(tt.size), tt.size))
+				if !bytes.Equal(got, want) {
+					t.Errorf("stored %d bytes differ from the %d put", len(got), len(want))
+				}
+				var puts, creates, parts, completes, aborts int
+				for _, req := range rec.requests() {
+					switch {
+					case req.method == http.MethodPut && strings.Contains(req.query, "partNumber="):
+						parts++
+						if req.header.Get("X-Amz-Checksum-Crc32") == "" {
+							t.Errorf("part sent without a CRC32 checksum: %v", req.header)
+						}
+					case req.method == http.MethodPut:
+						puts++
+					case req.method == http.MethodPost && strings.HasPrefix(req.query, "uploads"):
+						creates++
+					case req.method == http.MethodPost && strings.Contains(req.query, "uploadId="):
+						completes++
+					case req.method == http.MethodDelete && strings.Contains(req.query, "uploadId="):
+						aborts++
+					}
+				}
+				wantPuts, wantCreates, wantCompletes, wantAborts := 0, 1, 1, 0
+				if tt.wantParts == 0 {
+					wantPuts, wantCreates, wantCompletes = 1, 0, 0
+					if tt.early {
+						wantCreates, wantAborts = 1, 1
+					}
+				}
+				if puts != wantPuts || creates != wantCreates || parts != tt.wantParts || completes != wantCompletes || aborts != wantAborts {
+					t.Errorf("requests: %d PutObject, %d Create, %d UploadPart, %d Complete, %d Abort; want %d, %d, %d, %d, %d",
+						puts, creates, parts, completes, aborts, wantPuts, wantCreates, tt.wantParts, wantCompletes, wantAborts)
+				}
+				if flight.max > 3 {
+					t.Errorf("%d parts in flight at once, want at most Concurrency = 3", flight.max)
+				}
+				if n, err := h.Leftovers(ctx); err != nil || n != 0 {
+					t.Errorf("Leftovers = %d, %v; want 0", n, err)
+				}
+			})
+		}
+	}
+}
+
+// chunkedWriterTo is an io.WriterTo that writes r in chunks of uneven
+// sizes, so that writes straddle the part boundaries.
+type chunkedWriterTo struct{ r io.Reader }
+
+func (c *chunkedWriterTo) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+func (c *chunkedWriterTo) WriteTo(w io.Writer) (int64, error) {
+	sizes := []int{1, 7 << 10, 64 << 10, 1<<20 + 3, 3 << 20}
+	buf := make([]byte, 3<<20)
+	var total int64
+	for i := 0; ; i++ {
+		n, err := io.ReadFull(c.r, buf[:sizes[i%len(sizes)]])
+		if n > 0 {
+			m, werr := w.Write(buf[:n])
+			total += int64(m)
+			if werr != nil {
+				return total, werr
 			}
-			wantPuts, wantMultipart := 0, 1
-			if tt.wantParts == 0 {
-				wantPuts, wantMultipart = 1, 0
-			}
-			if puts != wantPuts || creates != wantMultipart || completes != wantMultipart || parts != tt.wantParts {
-				t.Errorf("requests: %d PutObject, %d Create, %d UploadPart, %d Complete; want %d, %d, %d, %d",
-					puts, creates, parts, completes, wantPuts, wantMultipart, tt.wantParts, wantMultipart)
-			}
-			if flight.max > 3 {
-				t.Errorf("%d parts in flight at once, want at most Concurrency = 3", flight.max)
-			}
-		})
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
 	}
 }
 
@@ -356,6 +404,62 @@ func TestS3PartLimit(t *testing.T) {
 	}
 	if ok, err := h.Exists(ctx, "too-big.zip"); err != nil || ok {
 		t.Errorf("Exists(too-big.zip) = %v, %v; want false", ok, err)
+	}
+	if n, err := h.Leftovers(ctx); err != nil || n != 0 {
+		t.Errorf("Leftovers = %d, %v; want 0", n, err)
+	}
+}
+
+// slowCreate answers CreateMultipartUpload only after a delay, once S3 has
+// made the upload (closing made), and drops the answer if the request is
+// cancelled meanwhile: the id of an upload that exists is then lost.
+type slowCreate struct {
+	next *awshttp.BuildableClient
+	made chan struct{}
+}
+
+func (c slowCreate) Do(req *http.Request) (*http.Response, error) {
+	resp, err := c.next.Do(req)
+	if err != nil || req.Method != http.MethodPost || !strings.HasPrefix(req.URL.RawQuery, "uploads") {
+		return resp, err
+	}
+	close(c.made)
+	select {
+	case <-time.After(300 * time.Millisecond):
+		return resp, nil
+	case <-req.Context().Done():
+		resp.Body.Close()
+		return nil, req.Context().Err()
+	}
+}
+
+// failAfter waits for made, then fails with err.
+type failAfter struct {
+	made <-chan struct{}
+	err  error
+}
+
+func (f failAfter) Read([]byte) (int, error) {
+	<-f.made
+	return 0, f.err
+}
+
+// TestS3EarlyCreateFailedBody fails the body once S3 has made the
+// multipart upload created early, before its id has arrived: the Put
+// returns the body's error, and the upload is aborted rather than left
+// behind.
+func TestS3EarlyCreateFailedBody(t *testing.T) {
+	made := make(chan struct{})
+	h := newS3Harness(t, "", sink.S3Options{
+		ClientOptions: []func(*s3.Options){func(o *s3.Options) {
+			o.HTTPClient = slowCreate{next: awshttp.NewBuildableClient(), made: made}
+		}},
+	})
+	errBody := errors.New("body failed")
+	ctx := context.Background()
+	body := io.MultiReader(sinktest.Stream(1, sink.MinPartSize*3/4), failAfter{made: made, err: errBody})
+	if _, err := h.s.Put(ctx, "broken.zip", body, nil); !errors.Is(err, errBody) {
+		t.Fatalf("Put error = %v, want the body's", err)
 	}
 	if n, err := h.Leftovers(ctx); err != nil || n != 0 {
 		t.Errorf("Leftovers = %d, %v; want 0", n, err)

@@ -278,30 +278,60 @@ func testInvalidMetadata(t *testing.T, h Harness) {
 
 var errReader = errors.New("sinktest: reader failed")
 
+// bodies are the two ways a Put can be fed: a plain reader, and an
+// io.WriterTo that writes itself into the sink (as the relay's re-rooting
+// does), which a sink may use instead of reading.
+var bodies = []struct {
+	name string
+	wrap func(io.Reader) io.Reader
+}{
+	{"reader", func(r io.Reader) io.Reader { return onlyReader{r} }},
+	{"writerto", func(r io.Reader) io.Reader { return writerTo{r} }},
+}
+
+// writerTo is a reader that is also an io.WriterTo, writing in 32 KiB
+// chunks and returning the reader's error.
+type writerTo struct{ r io.Reader }
+
+func (w writerTo) Read(p []byte) (int, error) { return w.r.Read(p) }
+
+func (w writerTo) WriteTo(dst io.Writer) (int64, error) {
+	return io.CopyBuffer(onlyWriter{dst}, onlyReader(w), make([]byte, 32<<10))
+}
+
+// onlyWriter hides every method but Write.
+type onlyWriter struct{ w io.Writer }
+
+func (o onlyWriter) Write(p []byte) (int, error) { return o.w.Write(p) }
+
 func testReaderFails(t *testing.T, h Harness) {
 	ctx := context.Background()
-	for _, at := range []int64{0, 1000, failAt} {
-		key := fmt.Sprintf("fail-at-%d.zip", at)
-		r := io.MultiReader(Stream(2, at), errorReader{errReader})
-		_, err := h.Sink().Put(ctx, key, r, sink.Metadata{"k": "v"})
-		if !errors.Is(err, errReader) {
-			t.Errorf("Put failing after %d bytes: error = %v, want the reader's", at, err)
+	for _, body := range bodies {
+		for _, at := range []int64{0, 1000, failAt} {
+			key := fmt.Sprintf("fail-at-%d-%s.zip", at, body.name)
+			r := body.wrap(io.MultiReader(Stream(2, at), errorReader{errReader}))
+			_, err := h.Sink().Put(ctx, key, r, sink.Metadata{"k": "v"})
+			if !errors.Is(err, errReader) {
+				t.Errorf("Put (%s) failing after %d bytes: error = %v, want the reader's", body.name, at, err)
+			}
+			checkAbsent(t, h, key)
 		}
-		checkAbsent(t, h, key)
 	}
 	checkNoLeftovers(t, h)
 }
 
 func testContextCancelled(t *testing.T, h Harness) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	// The reader cancels once failAt bytes are read and would go on.
-	r := io.MultiReader(Stream(3, failAt), &cancelReader{cancel: cancel}, Stream(4, LargeSize))
-	_, err := h.Sink().Put(ctx, "cancelled.zip", r, nil)
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("Put error = %v, want context.Canceled", err)
+	for _, body := range bodies {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		// The reader cancels once failAt bytes are read and would go on.
+		r := body.wrap(io.MultiReader(Stream(3, failAt), &cancelReader{cancel: cancel}, Stream(4, LargeSize)))
+		_, err := h.Sink().Put(ctx, "cancelled.zip", r, nil)
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Put (%s) error = %v, want context.Canceled", body.name, err)
+		}
+		checkAbsent(t, h, "cancelled.zip")
 	}
-	checkAbsent(t, h, "cancelled.zip")
 	checkNoLeftovers(t, h)
 }
 
