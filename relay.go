@@ -401,25 +401,117 @@ func (r *Relay) once(ctx context.Context, p provider.Provider, ev provider.Event
 	}
 	meta := Metadata(ev)
 	orderMetadata(ev, meta)
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		_, err := rezip.Reroot(pw, resp.Body, zopts)
-		pw.CloseWithError(err)
-		done <- err
-	}()
-	objs, putErr := fanOut(ctx, targets, pr, meta)
-	// Unblock the re-rooting if the sinks stopped reading early.
-	pr.CloseWithError(errSinkStopped)
-	zipErr := <-done
-	switch {
-	case zipErr != nil && !errors.Is(zipErr, errSinkStopped) && !errors.Is(zipErr, io.ErrClosedPipe):
+	src := &archiveSource{body: resp.Body, opts: zopts}
+	objs, putErr := fanOut(ctx, targets, src, meta)
+	switch zipErr := src.close(); {
+	case zipErr != nil:
 		return nil, true, archiveError(ev, zipErr)
 	case putErr != nil:
 		return nil, false, provider.Upstreamf("writing %w", &SinkError{Err: putErr})
 	}
 	return objs, false, nil
 }
+
+// archiveSource is the re-rooted archive as a sink takes it. A sink that
+// uses WriteTo (the S3 sink does) has the re-rooting write straight into it,
+// in its own goroutine; one that reads gets the bytes through a pipe from a
+// goroutine re-rooting into it. Either way close tells a failure of the
+// archive from a failure of the sink it was written to.
+type archiveSource struct {
+	body io.Reader
+	opts rezip.Options
+
+	mu      sync.Mutex
+	started bool
+	zipErr  error          // the re-rooting's own failure, for WriteTo
+	pr      *io.PipeReader // for Read
+	done    chan error     // the re-rooting's end, for Read
+}
+
+// WriteTo re-roots the archive into w, and returns w's error if w failed.
+func (a *archiveSource) WriteTo(w io.Writer) (int64, error) {
+	if !a.start() {
+		return io.Copy(w, onlyReader{a})
+	}
+	rw := &recordingWriter{w: w}
+	res, err := rezip.Reroot(rw, a.body, a.opts)
+	if rw.err != nil {
+		return res.OutputBytes, rw.err
+	}
+	a.mu.Lock()
+	a.zipErr = err
+	a.mu.Unlock()
+	return res.OutputBytes, err
+}
+
+// Read reads the re-rooted archive from a pipe, started on the first call.
+func (a *archiveSource) Read(p []byte) (int, error) {
+	if a.start() {
+		pr, pw := io.Pipe()
+		done := make(chan error, 1)
+		a.mu.Lock()
+		a.pr, a.done = pr, done
+		a.mu.Unlock()
+		go func() {
+			_, err := rezip.Reroot(pw, a.body, a.opts)
+			pw.CloseWithError(err)
+			done <- err
+		}()
+	}
+	a.mu.Lock()
+	pr := a.pr
+	a.mu.Unlock()
+	if pr == nil {
+		return 0, errors.New("gitsource: the archive is being written with WriteTo")
+	}
+	return pr.Read(p)
+}
+
+// start reports whether this is the first call to take the archive.
+func (a *archiveSource) start() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	first := !a.started
+	a.started = true
+	return first
+}
+
+// close stops a re-rooting still writing into a pipe nobody reads any
+// more, and returns the re-rooting's own failure: not one caused by a sink
+// that stopped taking the bytes.
+func (a *archiveSource) close() error {
+	a.mu.Lock()
+	pr, done, zipErr := a.pr, a.done, a.zipErr
+	a.mu.Unlock()
+	if pr == nil {
+		return zipErr
+	}
+	pr.CloseWithError(errSinkStopped)
+	err := <-done
+	if errors.Is(err, errSinkStopped) || errors.Is(err, io.ErrClosedPipe) {
+		return nil
+	}
+	return err
+}
+
+// recordingWriter keeps the first error of w.
+type recordingWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (r *recordingWriter) Write(p []byte) (int, error) {
+	n, err := r.w.Write(p)
+	if err != nil && r.err == nil {
+		r.err = err
+	}
+	return n, err
+}
+
+// onlyReader hides every method but Read.
+type onlyReader struct{ r io.Reader }
+
+func (o onlyReader) Read(p []byte) (int, error) { return o.r.Read(p) }
 
 // put writes to the target, under its condition if it has one, with the
 // route named in the metadata when there is one.
