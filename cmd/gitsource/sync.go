@@ -133,14 +133,30 @@ func syncOne(ctx context.Context, req syncRequest, getenv func(string) string, l
 	if err != nil {
 		return err
 	}
+	if req.dryRun {
+		p, ev, err := resolve(ctx, cfg, req.provider, req.repo, req.ref)
+		if err != nil {
+			return err
+		}
+		return dryRun(ctx, cfg, p, ev, stdout)
+	}
+	// The sinks open (the AWS configuration loads) while the provider's API
+	// answers.
+	type opened struct {
+		router *gitsource.Router
+		err    error
+	}
+	routerc := make(chan opened, 1)
+	go func() {
+		r, err := cfg.NewRouter(ctx)
+		routerc <- opened{r, err}
+	}()
 	p, ev, err := resolve(ctx, cfg, req.provider, req.repo, req.ref)
+	o := <-routerc
 	if err != nil {
 		return err
 	}
-	if req.dryRun {
-		return dryRun(ctx, cfg, p, ev, stdout)
-	}
-	router, err := cfg.NewRouter(ctx)
+	router, err := o.router, o.err
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
