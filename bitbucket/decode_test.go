@@ -3,8 +3,6 @@ package bitbucket
 import (
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/gitsource/gitsource/internal/fakebitbucket"
@@ -43,22 +41,6 @@ type scanned struct{ scanned, valid bool }
 // accepts to the reference.
 func (s scanned) gaveUp() bool { return !s.scanned && s.valid }
 
-func fixtures(t testing.TB) map[string][]byte {
-	paths, err := filepath.Glob(filepath.Join("testdata", "*.json"))
-	if err != nil || len(paths) == 0 {
-		t.Fatalf("fixtures: %v %v", paths, err)
-	}
-	bodies := map[string][]byte{}
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		bodies[filepath.Base(p)] = b
-	}
-	return bodies
-}
-
 // generated returns deliveries of the fakes: pushes of many changes, of
 // deletions, of tags, with and without commits.
 func generated() map[string][]byte {
@@ -93,7 +75,7 @@ func generated() map[string][]byte {
 // with the scanner and the reference: the scanner must decode each of them
 // itself, to the same structs.
 func TestScanMatchesReference(t *testing.T) {
-	bodies := fixtures(t)
+	bodies := jsonscantest.Fixtures(t)
 	for name, b := range generated() {
 		bodies[name] = b
 	}
@@ -198,7 +180,7 @@ func TestScanGivesUp(t *testing.T) {
 // TestScanTruncated cuts a payload of each edition at every byte: every
 // prefix is malformed, and the scanner must give up on each.
 func TestScanTruncated(t *testing.T) {
-	all := fixtures(t)
+	all := jsonscantest.Fixtures(t)
 	for _, name := range []string{"cloud-push-multi.json", "server-refs-changed-multi.json"} {
 		body := all[name]
 		for n := range len(body) - 1 {
@@ -214,7 +196,7 @@ func TestScanTruncated(t *testing.T) {
 // byte one that matters to JSON.
 func TestScanMutations(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	all := fixtures(t)
+	all := jsonscantest.Fixtures(t)
 	for _, name := range []string{"cloud-push-multi.json", "server-refs-changed-multi.json", "cloud-push-delete.json"} {
 		body := all[name]
 		for range 1500 {
@@ -226,7 +208,7 @@ func TestScanMutations(t *testing.T) {
 
 // FuzzScan compares the scanner with the reference on arbitrary bodies.
 func FuzzScan(f *testing.F) {
-	for _, b := range fixtures(f) {
+	for _, b := range jsonscantest.Fixtures(f) {
 		f.Add(b)
 	}
 	for _, s := range []string{`{"push":{"changes":[{"new":{"target":{"hash":"\ud83d\ude00"}}}]}}`, `{"commits":[{"authorTimestamp":-1}]}`, `{"a":[1.5e3,true,null,"x"]}`} {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gitsource/gitsource/internal/hostapi"
 	"github.com/gitsource/gitsource/internal/payload"
+	"github.com/gitsource/gitsource/internal/payload/jsonscan"
 	"github.com/gitsource/gitsource/provider"
 )
 
@@ -61,8 +62,8 @@ func (p *Provider) Parse(h http.Header, body []byte) ([]provider.Event, error) {
 		return nil, provider.Ignoredf("ping: %s", payload.Short(ping.Zen))
 	}
 
-	var push pushPayload
-	if err := payload.Unmarshal(doc, &push); err != nil {
+	push, err := jsonscan.Decode(doc, scanPush)
+	if err != nil {
 		return nil, provider.BadRequestf("github: malformed push payload: %w", err)
 	}
 	ref, err := provider.ParseRef(push.Ref)

@@ -121,6 +121,24 @@ func (s *Scanner) Text(name string, dst *string) Field {
 	return Field{name, func() { s.str(dst) }}
 }
 
+// Paths returns the field name that holds a list of file paths, read as
+// payload.Paths decodes it: null is nil, an empty array an empty list,
+// and a null element an empty path; the paths share one allocation.
+func (s *Scanner) Paths(name string, dst *payload.Paths) Field {
+	return Field{name, func() { s.paths(dst) }}
+}
+
+// Raw returns the field name whose value, of any kind, is kept as its
+// JSON text: a subslice of the body, for a type that decodes itself.
+func (s *Scanner) Raw(name string, dst *[]byte) Field {
+	return Field{name, func() {
+		s.peek()
+		start := s.i
+		s.skip()
+		*dst = s.b[start:s.i]
+	}}
+}
+
 // Bool returns the field name that holds true, false or null (false).
 func (s *Scanner) Bool(name string, dst *bool) Field {
 	return Field{name, func() { s.boolean(dst) }}

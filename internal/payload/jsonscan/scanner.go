@@ -3,8 +3,11 @@ package jsonscan
 import (
 	"encoding/binary"
 	"math/bits"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/gitsource/gitsource/internal/payload"
 )
 
 // Bounds of the scanner; beyond them, payload.Unmarshal decides.
@@ -481,10 +484,64 @@ func (s *Scanner) str(dst *string) {
 	}
 }
 
-// stringValue reads the string at s.i. Strings that are not valid UTF-8
-// or hold a lone surrogate escape are left to payload.Unmarshal, which
-// replaces them with U+FFFD.
+// pathScratch holds the bytes and the ends of the paths of one list while
+// it is read, kept for the next list: a big push lists tens of thousands
+// of paths, which growing fresh slices would copy over and over.
+type pathScratch struct {
+	bytes []byte
+	ends  []int
+}
+
+var pathScratchPool = sync.Pool{New: func() any { return new(pathScratch) }}
+
+// paths reads an array of strings or nulls, or null, into *dst, as
+// payload.Paths decodes it.
+func (s *Scanner) paths(dst *payload.Paths) {
+	if s.null() || !s.open('[') {
+		return
+	}
+	sc := pathScratchPool.Get().(*pathScratch)
+	defer pathScratchPool.Put(sc)
+	all, ends := sc.bytes[:0], sc.ends[:0]
+	for first := true; s.element(&first); {
+		switch s.peek() {
+		case '"':
+			all = append(all, s.stringBytes()...)
+		case 'n':
+			s.literal("null")
+		default:
+			s.bad = true
+		}
+		ends = append(ends, len(all))
+	}
+	sc.bytes, sc.ends = all, ends
+	if s.bad {
+		return
+	}
+	joined := string(all)
+	out := make(payload.Paths, len(ends))
+	start := 0
+	for i, end := range ends {
+		out[i] = joined[start:end]
+		start = end
+	}
+	*dst = out
+}
+
+// stringValue reads the string at s.i.
 func (s *Scanner) stringValue() string {
+	v := s.stringBytes()
+	if s.bad {
+		return ""
+	}
+	return s.intern(v)
+}
+
+// stringBytes reads the string at s.i and returns its bytes, valid until
+// the next string is read. Strings that are not valid UTF-8 or hold a
+// lone surrogate escape are left to payload.Unmarshal, which replaces them
+// with U+FFFD.
+func (s *Scanner) stringBytes() []byte {
 	b, start := s.b, s.i+1
 	j, ascii, escaped := start, true, false
 	s.buf = s.buf[:0]
@@ -496,7 +553,7 @@ func (s *Scanner) stringValue() string {
 		}
 		if j >= len(b) {
 			s.bad = true
-			return ""
+			return nil
 		}
 		switch c := b[j]; {
 		case c == '"':
@@ -504,12 +561,12 @@ func (s *Scanner) stringValue() string {
 			s.i = j + 1
 			if !ascii && !utf8.Valid(raw) {
 				s.bad = true
-				return ""
+				return nil
 			}
 			if escaped {
-				return s.intern(s.buf)
+				return s.buf
 			}
-			return s.intern(raw)
+			return raw
 		case c == '\\':
 			if !escaped {
 				s.buf = append(s.buf, b[start:j]...)
@@ -522,13 +579,13 @@ func (s *Scanner) stringValue() string {
 				n2, r2 := unescape(b[j+n:])
 				if r = utf16.DecodeRune(r, r2); n2 != 6 || r == utf8.RuneError {
 					s.bad = true
-					return ""
+					return nil
 				}
 				n += n2
 			}
 			if n == 0 {
 				s.bad = true
-				return ""
+				return nil
 			}
 			s.buf = utf8.AppendRune(s.buf, r)
 			j += n
@@ -540,7 +597,7 @@ func (s *Scanner) stringValue() string {
 			j++
 		default: // a control character
 			s.bad = true
-			return ""
+			return nil
 		}
 	}
 }

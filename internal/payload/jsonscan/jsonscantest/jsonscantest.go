@@ -5,6 +5,8 @@ package jsonscantest
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -54,4 +56,23 @@ func Mutate(rng *rand.Rand, body []byte) []byte {
 	default:
 		return append(append(m, body[:at]...), body[at+1:]...)
 	}
+}
+
+// Fixtures returns the files of testdata/*.json by name, the payloads a
+// provider's readers are checked on.
+func Fixtures(t testing.TB) map[string][]byte {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join("testdata", "*.json"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("fixtures: %v %v", paths, err)
+	}
+	bodies := map[string][]byte{}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bodies[filepath.Base(p)] = b
+	}
+	return bodies
 }

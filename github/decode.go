@@ -1,0 +1,63 @@
+package github
+
+import (
+	"github.com/gitsource/gitsource/internal/payload"
+	"github.com/gitsource/gitsource/internal/payload/jsonscan"
+)
+
+// Push bodies are decoded on every delivery, and a big push is mostly file
+// lists: they are read by the readers below, on the fast path of jsonscan,
+// which falls back to payload.Unmarshal on anything uncommon. Each reader
+// reads an object or null (which leaves the struct zero, as
+// payload.Unmarshal does); decode_test.go checks them against
+// payload.Unmarshal on fixtures, generated and mutated bodies. Parse
+// decodes with jsonscan.Decode(doc, scanPush).
+
+func scanPush(s *jsonscan.Scanner, p *pushPayload) {
+	s.Fields(
+		s.Text("ref", &p.Ref),
+		s.Text("before", &p.Before),
+		s.Text("after", &p.After),
+		s.Bool("created", &p.Created),
+		s.Bool("deleted", &p.Deleted),
+		s.Bool("forced", &p.Forced),
+		s.Field("repository", func() { jsonscan.Nullable(s, &p.Repository, scanRepository) }),
+		s.Field("head_commit", func() { jsonscan.Nullable(s, &p.HeadCommit, scanHeadCommit) }),
+		s.Field("commits", func() { jsonscan.List(s, &p.Commits, scanFiles) }),
+	)
+}
+
+func scanRepository(s *jsonscan.Scanner, r *repository) {
+	var pushedAt []byte
+	s.Fields(
+		s.Text("name", &r.Name),
+		s.Text("full_name", &r.FullName),
+		s.Field("owner", func() { scanOwner(s, &r.Owner) }),
+		s.Raw("pushed_at", &pushedAt),
+	)
+	if pushedAt != nil {
+		// flexTime decodes itself and never fails.
+		_ = r.PushedAt.UnmarshalJSON(pushedAt)
+	}
+}
+
+func scanOwner(s *jsonscan.Scanner, o *owner) {
+	s.Fields(s.Text("login", &o.Login), s.Text("name", &o.Name))
+}
+
+func scanHeadCommit(s *jsonscan.Scanner, c *headCommit) {
+	s.Fields(
+		s.Text("id", &c.ID),
+		s.Text("message", &c.Message),
+		s.Text("timestamp", &c.Timestamp),
+		s.Field("author", func() { scanAuthor(s, &c.Author) }),
+	)
+}
+
+func scanAuthor(s *jsonscan.Scanner, a *commitAuthor) {
+	s.Fields(s.Text("name", &a.Name), s.Text("email", &a.Email))
+}
+
+func scanFiles(s *jsonscan.Scanner, f *payload.Files) {
+	s.Fields(s.Paths("added", &f.Added), s.Paths("modified", &f.Modified), s.Paths("removed", &f.Removed))
+}
