@@ -10,6 +10,7 @@ import (
 
 	"github.com/gitsource/gitsource/internal/hostapi"
 	"github.com/gitsource/gitsource/internal/payload"
+	"github.com/gitsource/gitsource/internal/payload/jsonscan"
 	"github.com/gitsource/gitsource/provider"
 )
 
@@ -65,8 +66,8 @@ func (p *Provider) Parse(h http.Header, body []byte) ([]provider.Event, error) {
 		return nil, payload.NotPush("event", event)
 	}
 
-	var push pushPayload
-	if err := payload.Unmarshal(body, &push); err != nil {
+	push, err := jsonscan.Decode(body, scanPush)
+	if err != nil {
 		return nil, provider.BadRequestf("gitee: malformed push payload: %w", err)
 	}
 	if push.HookName != "" && push.HookName != hookPush && push.HookName != hookTagPush {

@@ -1,7 +1,6 @@
 package github
 
 import (
-	"github.com/gitsource/gitsource/internal/payload"
 	"github.com/gitsource/gitsource/internal/payload/jsonscan"
 )
 
@@ -23,7 +22,7 @@ func scanPush(s *jsonscan.Scanner, p *pushPayload) {
 		s.Bool("forced", &p.Forced),
 		s.Field("repository", func() { jsonscan.Nullable(s, &p.Repository, scanRepository) }),
 		s.Field("head_commit", func() { jsonscan.Nullable(s, &p.HeadCommit, scanHeadCommit) }),
-		s.Field("commits", func() { jsonscan.List(s, &p.Commits, scanFiles) }),
+		s.Field("commits", func() { jsonscan.List(s, &p.Commits, jsonscan.Files) }),
 	)
 }
 
@@ -56,8 +55,4 @@ func scanHeadCommit(s *jsonscan.Scanner, c *headCommit) {
 
 func scanAuthor(s *jsonscan.Scanner, a *commitAuthor) {
 	s.Fields(s.Text("name", &a.Name), s.Text("email", &a.Email))
-}
-
-func scanFiles(s *jsonscan.Scanner, f *payload.Files) {
-	s.Fields(s.Paths("added", &f.Added), s.Paths("modified", &f.Modified), s.Paths("removed", &f.Removed))
 }

@@ -2,7 +2,6 @@ package github
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -13,15 +12,9 @@ import (
 	"github.com/gitsource/gitsource/internal/payload/jsonscan/jsonscantest"
 )
 
-// The readers of decode.go must decode push bodies exactly as
-// payload.Unmarshal does: the same structs when the scanner reads a body
-// itself, and giving up whenever payload.Unmarshal fails. The scanner's
-// own tests, on syntax, escapes and bounds, are those of jsonscan.
-
-func compare(t testing.TB, body []byte) (scanned, valid bool) {
-	t.Helper()
-	return jsonscantest.Compare(t, body, scanPush)
-}
+// The readers of decode.go are checked against payload.Unmarshal, which
+// they must match exactly (see jsonscantest); syntax, escapes and bounds
+// are the scanner's own tests, in jsonscan.
 
 // generatedPushes returns pushes of the fake: of many commits and files,
 // of tags, deletions and forced pushes, with messages and paths that need
@@ -60,27 +53,11 @@ func generatedPushes() map[string][]byte {
 	return bodies
 }
 
-// TestScanMatchesReference decodes the fixtures and generated pushes with
-// the scanner and the reference: the scanner must decode each of them
-// itself, to the same structs.
-func TestScanMatchesReference(t *testing.T) {
-	bodies := jsonscantest.Fixtures(t)
-	for name, b := range generatedPushes() {
-		bodies[name] = b
-	}
-	for name, body := range bodies {
-		t.Run(name, func(t *testing.T) {
-			if scanned, valid := compare(t, body); !scanned && valid {
-				t.Errorf("the scanner gave up on %s", name)
-			}
-		})
-	}
-}
-
-// TestScanValues covers the values of every kind the payload fields may
-// hold, pushed_at in each of its forms, and what the scanner skips.
+// TestScanValues decodes the fixtures, generated pushes, and values of
+// every kind the payload fields may hold (pushed_at in each of its forms) or the
+// scanner skips: the scanner must decode each itself, as the reference.
 func TestScanValues(t *testing.T) {
-	for _, body := range []string{
+	jsonscantest.ScansAll(t, scanPush, generatedPushes(),
 		`null`, `{}`, ` { } `, "\t{\r\n}\n",
 		`{"ref":null,"before":null,"after":null,"created":null,"deleted":false,"forced":true}`,
 		`{"repository":null,"head_commit":null,"commits":null}`,
@@ -96,93 +73,45 @@ func TestScanValues(t *testing.T) {
 		`{"head_commit":{"author":{"name":"J\u00e9r\u00f4me \ud83d\ude00","email":"e","username":"u"}}}`,
 		`{"commits":[null,{},{"added":null,"removed":[],"modified":["a","b"]}]}`,
 		`{"commits":[{"modified":[null,"",null,"x"]}]}`,
-		`{"commits":[{"added":["\u0000\u001f\/\b\f\n\r\t\"\\","caf\u00e9","` + "é" + `"]}]}`,
+		`{"commits":[{"added":["\u0000\u001f\/\b\f\n\r\t\"\\","caf\u00e9","`+"é"+`"]}]}`,
 		`{"commits":[{"id":"x","tree_id":"y","distinct":true,"author":{"name":"a"},"url":"u","added":["p"]}]}`,
-		`{"x":"\ud800","y":"\udc00\ud800","z":"` + "\xff\xfe" + `","w":"\uDBFF\uDFFF"}`,
+		`{"x":"\ud800","y":"\udc00\ud800","z":"`+"\xff\xfe"+`","w":"\uDBFF\uDFFF"}`,
 		`{"a":{"b":{"c":{"d":[1,2,{"e":null}]}}},"":1," ":2,"size":-12.5e+3}`,
-	} {
-		if scanned, valid := compare(t, []byte(body)); !scanned && valid {
-			t.Errorf("the scanner gave up on %s", body)
-		}
-	}
+	)
 }
 
 // TestScanGivesUp covers what the readers leave to payload.Unmarshal:
 // values of the wrong type, names sent twice, and the rare strings
 // payload.Unmarshal accepts.
 func TestScanGivesUp(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		body string
-		ok   bool // payload.Unmarshal accepts the body
-	}{
-		{"duplicate", `{"ref":"a","ref":"b"}`, false},
-		{"duplicate nested", `{"head_commit":{"author":{"name":"a","name":"b"}}}`, false},
-		{"duplicate list", `{"commits":[{"added":[],"added":[]}]}`, false},
-		{"duplicate pushed_at", `{"repository":{"pushed_at":1,"pushed_at":2}}`, false},
-		{"bool for object", `{"repository":true}`, false},
-		{"string for bool", `{"forced":"true"}`, false},
-		{"number for string", `{"ref":1}`, false},
-		{"object for list", `{"commits":{}}`, false},
-		{"string for file list", `{"commits":[{"added":"a"}]}`, false},
-		{"number in file list", `{"commits":[{"modified":["a",1]}]}`, false},
-		{"object in file list", `{"commits":[{"removed":[{}]}]}`, false},
-		{"array for owner", `{"repository":{"owner":[]}}`, false},
-		{"control character", "{\"ref\":\"a\tb\"}", false},
-		{"bad unicode escape", `{"ref":"\u12g4"}`, false},
-		{"unterminated string", `{"ref":"abc`, false},
-		{"unclosed list", `{"commits":[{"added":["a"]}`, false},
-		{"invalid UTF-8", `{"ref":"a` + "\xff" + `b"}`, true},
-		{"invalid UTF-8 in a path", `{"commits":[{"added":["a` + "\xff" + `b"]}]}`, true},
-		{"escaped name", `{"\u0072ef":"x"}`, true},
-		{"lone surrogate", `{"ref":"\ud800"}`, true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			scanned, valid := compare(t, []byte(tc.body))
-			if scanned {
-				t.Errorf("the scanner decoded %q itself", tc.body)
-			}
-			if valid != tc.ok {
-				t.Errorf("payload.Unmarshal accepts %q: %v", tc.body, valid)
-			}
-		})
-	}
+	jsonscantest.GivesUp(t, scanPush, []jsonscantest.Refused{
+		{Name: "duplicate", Body: `{"ref":"a","ref":"b"}`},
+		{Name: "duplicate nested", Body: `{"head_commit":{"author":{"name":"a","name":"b"}}}`},
+		{Name: "duplicate list", Body: `{"commits":[{"added":[],"added":[]}]}`},
+		{Name: "duplicate pushed_at", Body: `{"repository":{"pushed_at":1,"pushed_at":2}}`},
+		{Name: "bool for object", Body: `{"repository":true}`},
+		{Name: "string for bool", Body: `{"forced":"true"}`},
+		{Name: "number for string", Body: `{"ref":1}`},
+		{Name: "object for list", Body: `{"commits":{}}`},
+		{Name: "string for file list", Body: `{"commits":[{"added":"a"}]}`},
+		{Name: "number in file list", Body: `{"commits":[{"modified":["a",1]}]}`},
+		{Name: "object in file list", Body: `{"commits":[{"removed":[{}]}]}`},
+		{Name: "array for owner", Body: `{"repository":{"owner":[]}}`},
+		{Name: "unclosed list", Body: `{"commits":[{"added":["a"]}`},
+		{Name: "invalid UTF-8 in a path", Body: `{"commits":[{"added":["a` + "\xff" + `b"]}]}`, Valid: true},
+	}...)
 }
 
-// TestScanTruncated cuts a push at every byte: every prefix is malformed,
-// and the scanner must give up on each.
-func TestScanTruncated(t *testing.T) {
-	body := jsonscantest.Fixtures(t)["push_branch.json"]
-	for n := range len(body) - 1 {
-		if scanned, _ := compare(t, body[:n]); scanned {
-			t.Fatalf("the scanner decoded the first %d bytes", n)
-		}
-	}
-}
-
-// TestScanMutations compares the scanner with the reference on
-// thousands of pushes with one byte replaced, inserted or removed, each
-// byte one that matters to JSON.
-func TestScanMutations(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	bodies := []([]byte){jsonscantest.Fixtures(t)["push_branch.json"], generatedPushes()["push-5"]}
-	for _, body := range bodies {
-		for range 2000 {
-			compare(t, jsonscantest.Mutate(rng, body))
-		}
-	}
+// TestScanDamaged cuts a push at every byte, and mutates pushes in
+// thousands of ways, one byte replaced, inserted or removed: the scanner
+// must agree with the reference on each.
+func TestScanDamaged(t *testing.T) {
+	fixtures := jsonscantest.Fixtures(t)
+	jsonscantest.Damaged(t, scanPush, fixtures["push_branch.json"], generatedPushes()["push-5"])
 }
 
 // FuzzScan compares the scanner with the reference on arbitrary bodies.
-func FuzzScan(f *testing.F) {
-	for _, b := range jsonscantest.Fixtures(f) {
-		f.Add(b)
-	}
-	for _, s := range []string{`{"commits":[{"added":["\ud83d\ude00",null]}]}`, `{"repository":{"pushed_at":"17"}}`, `{"a":[1.5e3,true,null,"x"]}`} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, body []byte) { compare(t, body) })
-}
+func FuzzScan(f *testing.F) { jsonscantest.Fuzz(f, scanPush, `{"repository":{"pushed_at":"17"}}`) }
 
 // BenchmarkDecode compares the scanner with the reference on a push of 20
 // commits listing thousands of files.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gitsource/gitsource/gitlab/signing"
 	"github.com/gitsource/gitsource/internal/payload"
+	"github.com/gitsource/gitsource/internal/payload/jsonscan"
 	"github.com/gitsource/gitsource/provider"
 )
 
@@ -59,8 +60,8 @@ func (p *Provider) Parse(h http.Header, body []byte) ([]provider.Event, error) {
 		return nil, payload.NotPush("event", event)
 	}
 
-	var push pushPayload
-	if err := payload.Unmarshal(body, &push); err != nil {
+	push, err := jsonscan.Decode(body, scanPush)
+	if err != nil {
 		return nil, provider.BadRequestf("gitlab: malformed push payload: %w", err)
 	}
 	if k := push.ObjectKind; k != "" && k != "push" && k != "tag_push" {

@@ -81,6 +81,12 @@ func List[T any](s *Scanner, dst *[]T, read func(*Scanner, *T)) {
 	*dst = v
 }
 
+// Files reads a commit's file lists, the object or null a commit of
+// GitHub, GitLab or Gitee is, into *f.
+func Files(s *Scanner, f *payload.Files) {
+	s.Fields(s.Paths("added", &f.Added), s.Paths("modified", &f.Modified), s.Paths("removed", &f.Removed))
+}
+
 // Nullable reads null (nil) or a value, by read, into a new *T.
 func Nullable[T any](s *Scanner, dst **T, read func(*Scanner, *T)) {
 	if !s.null() && !s.bad {
@@ -119,6 +125,19 @@ func (s *Scanner) Field(name string, read func()) Field { return Field{name, rea
 // Text returns the field name that holds a string or null (empty).
 func (s *Scanner) Text(name string, dst *string) Field {
 	return Field{name, func() { s.str(dst) }}
+}
+
+// Int returns the field name that holds an integer or null (zero), read
+// as Int64 reads it; one that does not fit an int is left to
+// payload.Unmarshal.
+func (s *Scanner) Int(name string, dst *int) Field {
+	return Field{name, func() {
+		var v int64
+		s.int64(&v)
+		if *dst = int(v); int64(*dst) != v {
+			s.bad = true
+		}
+	}}
 }
 
 // Paths returns the field name that holds a list of file paths, read as

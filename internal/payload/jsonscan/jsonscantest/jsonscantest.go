@@ -4,6 +4,7 @@ package jsonscantest
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -75,4 +76,78 @@ func Fixtures(t testing.TB) map[string][]byte {
 		bodies[filepath.Base(p)] = b
 	}
 	return bodies
+}
+
+// ScansAll checks read against payload.Unmarshal on the fixtures (see
+// Fixtures), the bodies of generated and those of values, which
+// payload.Unmarshal must all accept: the scanner must decode each itself.
+func ScansAll[T any](t *testing.T, read func(*jsonscan.Scanner, *T), generated map[string][]byte, values ...string) {
+	t.Helper()
+	bodies := Fixtures(t)
+	maps.Copy(bodies, generated)
+	for i, v := range values {
+		bodies[fmt.Sprintf("value-%d", i)] = []byte(v)
+	}
+	for name, body := range bodies {
+		t.Run(name, func(t *testing.T) {
+			if scanned, valid := Compare(t, body, read); !scanned {
+				t.Errorf("the scanner gave up on %s %q (payload.Unmarshal accepts it: %v)", name, body, valid)
+			}
+		})
+	}
+}
+
+// Refused is a body a reader must leave to payload.Unmarshal, and whether
+// payload.Unmarshal accepts it.
+type Refused struct {
+	Name  string
+	Body  string
+	Valid bool
+}
+
+// GivesUp checks that read leaves each body of cases to payload.Unmarshal,
+// and that payload.Unmarshal accepts it exactly when the case says so.
+func GivesUp[T any](t *testing.T, read func(*jsonscan.Scanner, *T), cases ...Refused) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			scanned, valid := Compare(t, []byte(c.Body), read)
+			if scanned {
+				t.Errorf("the scanner decoded %q itself", c.Body)
+			}
+			if valid != c.Valid {
+				t.Errorf("payload.Unmarshal accepts %q: %v", c.Body, valid)
+			}
+		})
+	}
+}
+
+// Damaged checks read against payload.Unmarshal on every prefix of
+// whole, each malformed, on which the scanner must give up; and on 2,000
+// mutations (see Mutate) of whole and of each of others.
+func Damaged[T any](t *testing.T, read func(*jsonscan.Scanner, *T), whole []byte, others ...[]byte) {
+	t.Helper()
+	for n := range len(whole) - 1 {
+		if scanned, _ := Compare(t, whole[:n], read); scanned {
+			t.Fatalf("the scanner decoded the first %d bytes", n)
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, body := range append([][]byte{whole}, others...) {
+		for range 2000 {
+			Compare(t, Mutate(rng, body), read)
+		}
+	}
+}
+
+// Fuzz compares read with payload.Unmarshal on arbitrary bodies, seeded
+// with the fixtures (see Fixtures) and seeds.
+func Fuzz[T any](f *testing.F, read func(*jsonscan.Scanner, *T), seeds ...string) {
+	for _, b := range Fixtures(f) {
+		f.Add(b)
+	}
+	for _, s := range append(seeds, `{"commits":[{"added":["\ud83d\ude00",null]}]}`, `{"a":[1.5e3,true,null,"x"]}`) {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) { Compare(t, body, read) })
 }
