@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -17,10 +19,14 @@ import (
 	"github.com/gitsource/gitsource/sink"
 )
 
+// touched keeps the memory of "child touch" alive until the process exits.
+var touched []byte
+
 // child runs one limit measurement in a process of its own:
 //
 //	child download URL
 //	child upload FILE ENDPOINT BUCKET KEY
+//	child touch MIB
 func child(args []string) error {
 	ctx := context.Background()
 	switch {
@@ -56,8 +62,23 @@ func child(args []string) error {
 		//lint:ignore SA1019 see above
 		_, err = up.Upload(ctx, &s3.PutObjectInput{Bucket: aws.String(args[3]), Key: aws.String(args[4]), Body: f})
 		return err
+	case len(args) == 2 && args[0] == "touch":
+		// Fresh memory, as the relay's part buffers are in a new process:
+		// the time to touch it is printed; its release at exit shows in
+		// the process's wall time.
+		mib, err := strconv.Atoi(args[1])
+		if err != nil || mib < 0 {
+			return fmt.Errorf("touch: %q is not a number of MiB", args[1])
+		}
+		start := time.Now()
+		touched = make([]byte, mib<<20)
+		for i := 0; i < len(touched); i += 4096 {
+			touched[i] = 1
+		}
+		fmt.Println(time.Since(start).Nanoseconds())
+		return nil
 	}
-	return fmt.Errorf("usage: child download URL | child upload FILE ENDPOINT BUCKET KEY")
+	return fmt.Errorf("usage: child download URL | child upload FILE ENDPOINT BUCKET KEY | child touch MIB")
 }
 
 // createBucket makes the benchmark's bucket, versioned as CodePipeline
