@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -90,6 +91,11 @@ func TestRelayS3Faults(t *testing.T) {
 				}
 				if code := provider.StatusCode(err); code != http.StatusBadGateway {
 					t.Errorf("StatusCode = %d, want 502: %v", code, err)
+				}
+				// The sink failed, not the download, which the S3
+				// sink's WriteTo runs in its own goroutine.
+				if se := (*SinkError)(nil); !errors.As(err, &se) {
+					t.Errorf("the error is not a SinkError: %v", err)
 				}
 				if _, herr := direct.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: &bucket, Key: &key}); herr == nil {
 					t.Error("an object is visible after a failed upload")
