@@ -73,6 +73,9 @@ type row struct {
 	name, kind                           string
 	size                                 int64
 	download, upload, relaySync, handler sample
+	// syncRatios and serveRatios are each run's ratio, against the
+	// limits measured in the same turn.
+	syncRatios, serveRatios []float64
 }
 
 func bench(sizeList string, runs int, out, cache string) error {
@@ -204,6 +207,11 @@ func bench(sizeList string, runs int, out, cache string) error {
 				samples[j] = append(samples[j], s)
 			}
 		}
+		for i := range runs {
+			limit := max(samples[0][i].wall, samples[1][i].wall).Seconds()
+			r.syncRatios = append(r.syncRatios, samples[2][i].wall.Seconds()/limit)
+			r.serveRatios = append(r.serveRatios, samples[3][i].wall.Seconds()/limit)
+		}
 		for j, m := range measurements {
 			*m.dst = median(samples[j])
 		}
@@ -219,6 +227,12 @@ func bench(sizeList string, runs int, out, cache string) error {
 	if out == "" {
 		return nil
 	}
+	// The micro-benchmarks run on a quiet machine: versitygw stopped, its
+	// objects removed and the relays' writes on disk.
+	if err := s3srv.Close(); err != nil {
+		return err
+	}
+	syscall.Sync()
 	log.Printf("running the micro-benchmarks and the relay's CPU profile")
 	benches, profile, err := micro(strings.TrimSpace(string(root)), tmp)
 	if err != nil {
@@ -401,19 +415,24 @@ func parseSize(s string) (int64, error) {
 
 func render(rows []row) string {
 	var b strings.Builder
-	b.WriteString("| archive | content | download (limit) | upload with the SDK (limit) | relay: `gitsource sync` | ratio | relay: `gitsource serve` | ratio | peak RSS sync | peak RSS serve | peak RSS SDK upload | CPU SDK upload / sync / serve |\n")
+	b.WriteString("| archive | content | download (limit) | upload with the SDK (limit) | relay: `gitsource sync` | ratio (runs) | relay: `gitsource serve` | ratio (runs) | peak RSS sync | peak RSS serve | peak RSS SDK upload | CPU SDK upload / sync / serve |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
 		limit := max(r.download.wall, r.upload.wall)
-		fmt.Fprintf(&b, "| %s (%.1f MiB) | %s | %s | %s | %s | %.2f | %s | %.2f | %s | %s | %s | %.2f / %.2f / %.2f s |\n",
+		fmt.Fprintf(&b, "| %s (%.1f MiB) | %s | %s | %s | %s | %.2f (%s) | %s | %.2f (%s) | %s | %s | %s | %.2f / %.2f / %.2f s |\n",
 			r.name, float64(r.size)/(1<<20), r.kind,
 			rate(r.download.wall, r.size), rate(r.upload.wall, r.size),
-			rate(r.relaySync.wall, r.size), r.relaySync.wall.Seconds()/limit.Seconds(),
-			rate(r.handler.wall, r.size), r.handler.wall.Seconds()/limit.Seconds(),
+			rate(r.relaySync.wall, r.size), r.relaySync.wall.Seconds()/limit.Seconds(), span(r.syncRatios),
+			rate(r.handler.wall, r.size), r.handler.wall.Seconds()/limit.Seconds(), span(r.serveRatios),
 			mib(r.relaySync.maxRSS), mib(r.handler.maxRSS), mib(r.upload.maxRSS),
 			r.upload.cpu.Seconds(), r.relaySync.cpu.Seconds(), r.handler.cpu.Seconds())
 	}
 	return b.String()
+}
+
+// span returns the range of ratios, "min–max".
+func span(ratios []float64) string {
+	return fmt.Sprintf("%.2f–%.2f", slices.Min(ratios), slices.Max(ratios))
 }
 
 func rate(d time.Duration, size int64) string {
@@ -438,7 +457,8 @@ func report(table, benches, profile, sizes string, runs int) string {
 	b.WriteString("process (for serve, its warm-up push included); the fake GitHub and versitygw share the same\n")
 	b.WriteString("two cores during the relay, where each limit had them to itself. The measured processes get\n")
 	b.WriteString("none of the developer's AWS, gitsource or provider variables (a CA bundle, a profile), only\n")
-	b.WriteString("those the bench sets.\n\n")
+	b.WriteString("those the bench sets. A ratio is the median relay time over the slower median limit; in\n")
+	b.WriteString("brackets, the range of the runs' own ratios, each run against the limits of its turn.\n\n")
 	b.WriteString("On a small archive the relay can start uploading only once its first part is downloaded and\n")
 	b.WriteString("re-rooted: every part but the last must hold at least 5 MiB, S3's minimum, and over HTTP a part\n")
 	b.WriteString("is signed with the SHA-256 of its bytes before it is sent, so each part is held in memory whole,\n")
