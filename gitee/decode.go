@@ -1,8 +1,6 @@
 package gitee
 
-import (
-	"github.com/gitsource/gitsource/internal/payload/jsonscan"
-)
+import "github.com/gitsource/gitsource/internal/payload/jsonscan"
 
 // Push bodies are decoded on every delivery, and a big push is mostly file
 // lists: they are read by the readers below, on the fast path of jsonscan,
