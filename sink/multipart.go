@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -109,10 +110,19 @@ const earlyCreate = 2 // a half
 type partUpload struct {
 	s   *S3Sink
 	req objectRequest
-	// ctx is cancelled with the first failure, which stops the parts in
-	// flight.
+	// ctx is cancelled with the first failure, which stops the filling
+	// and the sending of parts.
 	ctx    context.Context
 	cancel context.CancelCauseFunc
+	// partCtx is the context of the part requests. It is not cancelled
+	// with ctx: a part request cut short may still be written by S3 after
+	// the abort that follows, which would leave the upload behind (S3's
+	// documentation says to abort again then). Parts in flight are given
+	// abortTimeout to finish after a failure instead, and the abort comes
+	// after them.
+	partCtx     context.Context
+	cancelParts context.CancelFunc
+	stopGrace   func() bool // stops the grace period's start, for a finished upload
 
 	buf  *[]byte // the part being filled; nil between parts
 	n    int     // the bytes in buf
@@ -133,8 +143,15 @@ type createResult struct {
 }
 
 func (s *S3Sink) newPartUpload(ctx context.Context, req objectRequest) *partUpload {
+	partCtx, cancelParts := context.WithCancel(context.WithoutCancel(ctx))
 	ctx, cancel := context.WithCancelCause(ctx)
-	return &partUpload{s: s, req: req, ctx: ctx, cancel: cancel, slots: make(chan struct{}, s.opts.Concurrency)}
+	u := &partUpload{s: s, req: req, ctx: ctx, cancel: cancel, partCtx: partCtx, cancelParts: cancelParts,
+		slots: make(chan struct{}, s.opts.Concurrency)}
+	// Once the upload fails, or its caller gives up, the parts in flight
+	// have abortTimeout left.
+	grace := abortTimeout
+	u.stopGrace = context.AfterFunc(ctx, func() { time.AfterFunc(grace, cancelParts) })
+	return u
 }
 
 // Write takes p into the part buffers, sending each part filled.
@@ -248,12 +265,12 @@ func (u *partUpload) send() error {
 	u.buf, u.n = nil, 0
 	u.wg.Go(func() {
 		defer func() { u.s.buffers.put(buf); <-u.slots }()
-		part, err := u.s.uploadPart(u.ctx, u.req.key, id, num, (*buf)[:n])
+		part, err := u.s.uploadPart(u.partCtx, u.req.key, id, num, (*buf)[:n])
 		u.mu.Lock()
 		defer u.mu.Unlock()
 		if err != nil {
-			// A part stopped by the upload's cancellation is not the
-			// failure: the cause of the cancellation is.
+			// A part that failed once the upload had failed is not the
+			// failure: the cause of the upload's cancellation is.
 			if u.failed == nil && u.ctx.Err() == nil {
 				u.failed = err
 				u.cancel(err)
@@ -269,7 +286,9 @@ func (u *partUpload) send() error {
 // or aborts what was sent. A part's failure is reported before the
 // failure of the body it caused.
 func (u *partUpload) finish(err error) (uploaded, error) {
+	defer u.cancelParts()
 	defer u.cancel(nil)
+	defer u.stopGrace()
 	defer func() {
 		if u.buf != nil {
 			u.s.buffers.put(u.buf)
@@ -285,7 +304,7 @@ func (u *partUpload) finish(err error) (uploaded, error) {
 	if err != nil {
 		u.cancel(err)
 	}
-	u.wg.Wait()
+	u.wg.Wait() // the parts in flight finish before any abort
 	u.mu.Lock()
 	if u.failed != nil {
 		err = u.failed

@@ -44,9 +44,10 @@ const (
 // MinPartSize is the smallest part S3 accepts in a multipart upload.
 const MinPartSize = 5 << 20
 
-// abortTimeout bounds the clean-up of a multipart upload after the caller's
-// context is gone.
-const abortTimeout = 30 * time.Second
+// abortTimeout bounds the clean-up of a multipart upload after a failure
+// or after the caller's context is gone: the parts still in flight, the
+// creation of the upload and its abort.
+var abortTimeout = 30 * time.Second // a variable for the tests
 
 // S3Options tune an S3Sink. The zero value gives the defaults.
 type S3Options struct {

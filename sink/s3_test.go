@@ -465,3 +465,53 @@ func TestS3EarlyCreateFailedBody(t *testing.T) {
 		t.Errorf("Leftovers = %d, %v; want 0", n, err)
 	}
 }
+
+// stuckParts holds every UploadPart until its request is cancelled, and
+// signals the first one on started.
+type stuckParts struct {
+	next    *awshttp.BuildableClient
+	started chan struct{}
+}
+
+func (c stuckParts) Do(req *http.Request) (*http.Response, error) {
+	if req.Method != http.MethodPut || !strings.Contains(req.URL.RawQuery, "partNumber=") {
+		return c.next.Do(req)
+	}
+	select {
+	case c.started <- struct{}{}:
+	default:
+	}
+	<-req.Context().Done()
+	return nil, req.Context().Err()
+}
+
+// TestS3StuckPartCut cancels a Put whose parts hang: the parts in flight
+// are let finish after a failure, so that the abort finds none still being
+// written, but only for abortTimeout. The Put then returns the caller's
+// cancellation, and the upload is aborted.
+func TestS3StuckPartCut(t *testing.T) {
+	defer sink.SetAbortTimeout(300 * time.Millisecond)()
+	started := make(chan struct{}, 1)
+	h := newS3Harness(t, "", sink.S3Options{
+		ClientOptions: []func(*s3.Options){func(o *s3.Options) {
+			o.HTTPClient = stuckParts{next: awshttp.NewBuildableClient(), started: started}
+		}},
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-started
+		cancel()
+	}()
+	start := time.Now()
+	_, err := h.s.Put(ctx, "stuck.zip", sinktest.Stream(1, 2*sink.MinPartSize+1), nil)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Put error = %v, want context.Canceled", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("Put returned after %v, want about the 300 ms bound", d)
+	}
+	if n, err := h.Leftovers(context.Background()); err != nil || n != 0 {
+		t.Errorf("Leftovers = %d, %v; want 0", n, err)
+	}
+}
