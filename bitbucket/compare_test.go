@@ -114,6 +114,29 @@ func checkChanges(t *testing.T, l provider.ChangeLister, repo provider.Repo, tt 
 	}
 }
 
+// runChangeCases runs the change table of h against l on repo, and two
+// failures: an unknown repository (repo's owner, name "nope") and the
+// lister wrongToken makes, whose token the fake refuses.
+func runChangeCases(t *testing.T, h history, l provider.ChangeLister, repo provider.Repo, wrongToken func(*testing.T) provider.ChangeLister) {
+	t.Helper()
+	cases := append(changeCases(h),
+		changeCase{"unknown repository", h.c1, h.c2, nil, 0, provider.ErrNotFound, repo.Owner + "/nope"},
+		changeCase{"wrong token", h.c1, h.c2, nil, 0, provider.ErrUnauthorized, "refused the credentials"},
+	)
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			l, r := l, repo
+			switch tt.name {
+			case "unknown repository":
+				r.Name = "nope"
+			case "wrong token":
+				l = wrongToken(t)
+			}
+			checkChanges(t, l, r, tt)
+		})
+	}
+}
+
 func TestCloudChangedFiles(t *testing.T) {
 	fake := fakebitbucket.NewCloud(t)
 	const token = "cloud-t0k3n"
@@ -123,22 +146,9 @@ func TestCloudChangedFiles(t *testing.T) {
 	})
 	repo := provider.Repo{Owner: "octo-team", Name: "mono"}
 	p := newCloud(t, bitbucket.Options{APIURL: fake.APIURL(), Token: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token})})
-	cases := append(changeCases(h),
-		changeCase{"unknown repository", h.c1, h.c2, nil, 0, provider.ErrNotFound, "octo-team/nope"},
-		changeCase{"wrong token", h.c1, h.c2, nil, 0, provider.ErrUnauthorized, "refused the credentials"},
-	)
-	for _, tt := range cases {
-		t.Run(tt.name, func(t *testing.T) {
-			l, r := p, repo
-			switch tt.name {
-			case "unknown repository":
-				r.Name = "nope"
-			case "wrong token":
-				l = newCloud(t, bitbucket.Options{APIURL: fake.APIURL(), Token: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "wr0ng-t0k3n"})})
-			}
-			checkChanges(t, l, r, tt)
-		})
-	}
+	runChangeCases(t, h, p, repo, func(t *testing.T) provider.ChangeLister {
+		return newCloud(t, bitbucket.Options{APIURL: fake.APIURL(), Token: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "wr0ng-t0k3n"})})
+	})
 
 	t.Run("requests", func(t *testing.T) {
 		before := len(fake.Requests())
@@ -168,22 +178,9 @@ func TestServerChangedFiles(t *testing.T) {
 	})
 	repo := provider.Repo{Owner: "PROJ", Name: "mono"}
 	p := newServer(t, bitbucket.ServerOptions{URL: fake.URL(), Token: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token})})
-	cases := append(changeCases(h),
-		changeCase{"unknown repository", h.c1, h.c2, nil, 0, provider.ErrNotFound, "PROJ/nope"},
-		changeCase{"wrong token", h.c1, h.c2, nil, 0, provider.ErrUnauthorized, "refused the credentials"},
-	)
-	for _, tt := range cases {
-		t.Run(tt.name, func(t *testing.T) {
-			l, r := p, repo
-			switch tt.name {
-			case "unknown repository":
-				r.Name = "nope"
-			case "wrong token":
-				l = newServer(t, bitbucket.ServerOptions{URL: fake.URL(), Token: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "wr0ng-t0k3n"})})
-			}
-			checkChanges(t, l, r, tt)
-		})
-	}
+	runChangeCases(t, h, p, repo, func(t *testing.T) provider.ChangeLister {
+		return newServer(t, bitbucket.ServerOptions{URL: fake.URL(), Token: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "wr0ng-t0k3n"})})
+	})
 
 	t.Run("requests", func(t *testing.T) {
 		before := len(fake.Requests())

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/gitsource/gitsource/gitee"
 	"github.com/gitsource/gitsource/internal/fakegitee"
 	"github.com/gitsource/gitsource/provider"
+	"github.com/gitsource/gitsource/provider/providertest"
 )
 
 // tree returns a commit's files with the given contents.
@@ -133,37 +133,13 @@ func TestCompareChangedFiles(t *testing.T) {
 func TestCompareAnswers(t *testing.T) {
 	const before, after = "1111111111111111111111111111111111111111", "2222222222222222222222222222222222222222"
 	const token = "s3cr3t-t0ken"
-	tests := []struct {
-		name string
-		code int
-		body string
-		want []string
-		kind error
-		msg  string
-	}{
-		{"no merge base given", 200, `{"files":[{"filename":"b"},{"filename":""},{"filename":"a","previous_filename":"b"}]}`, []string{"a", "b"}, nil, ""},
-		{"malformed", 200, `{"files":{}}`, nil, provider.ErrUpstream, "malformed answer"},
-		{"answer too large", 200, `{"files":[{"filename":"` + strings.Repeat("x", 33<<20) + `"}]}`, nil, provider.ErrUpstream, "larger than"},
-		{"token echoed", 400, `{"message":"bad access_token ` + token + `"}`, nil, provider.ErrUpstream, "REDACTED"},
+	newLister := func(t *testing.T, url string) provider.ChangeLister {
+		return compareProvider(t, gitee.Options{URL: url, Token: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token})})
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				w.WriteHeader(tt.code)
-				_, _ = w.Write([]byte(tt.body))
-			}))
-			defer srv.Close()
-			p := compareProvider(t, gitee.Options{URL: srv.URL, Token: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token})})
-			files, err := p.ChangedFiles(context.Background(), provider.Repo{Owner: "o", Name: "r"}, before, after)
-			if tt.kind == nil && (err != nil || !slices.Equal(files, tt.want)) {
-				t.Fatalf("ChangedFiles = %q, %v; want %q", files, err, tt.want)
-			}
-			if tt.kind != nil && (!errors.Is(err, tt.kind) || !strings.Contains(err.Error(), tt.msg)) {
-				t.Fatalf("ChangedFiles = %v, want %v with %q", err, tt.kind, tt.msg)
-			}
-			if err != nil && strings.Contains(err.Error(), token) {
-				t.Fatalf("the error holds the token: %v", err)
-			}
-		})
-	}
+	providertest.CompareAnswers(t, newLister, provider.Repo{Owner: "o", Name: "r"}, before, after, token, []providertest.CompareAnswer{
+		{Name: "no merge base given", Body: `{"files":[{"filename":"b"},{"filename":""},{"filename":"a","previous_filename":"b"}]}`, Want: []string{"a", "b"}},
+		{Name: "malformed", Body: `{"files":{}}`, Kind: provider.ErrUpstream, Msg: "malformed answer"},
+		{Name: "answer too large", Body: `{"files":[{"filename":"` + strings.Repeat("x", 33<<20) + `"}]}`, Kind: provider.ErrUpstream, Msg: "larger than"},
+		{Name: "token echoed", Code: 400, Body: `{"message":"bad access_token ` + token + `"}`, Kind: provider.ErrUpstream, Msg: "REDACTED"},
+	})
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	"github.com/gitsource/gitsource/github"
 	"github.com/gitsource/gitsource/internal/fakegithub"
 	"github.com/gitsource/gitsource/provider"
+	"github.com/gitsource/gitsource/provider/providertest"
 )
 
 // tree returns a commit's files with the given contents.
@@ -136,31 +136,13 @@ func TestCompareChangedFiles(t *testing.T) {
 // TestCompareAnswers covers answers the fake does not give.
 func TestCompareAnswers(t *testing.T) {
 	const before, after = "1111111111111111111111111111111111111111", "2222222222222222222222222222222222222222"
-	tests := []struct {
-		name string
-		body string
-		want []string
-		kind error
-		msg  string
-	}{
-		{"repeated and empty paths", `{"merge_base_commit":{"sha":"` + before + `"},"files":[{"filename":"b"},{"filename":""},{"filename":"a","previous_filename":"b"}]}`, []string{"a", "b"}, nil, ""},
-		{"no files", `{"merge_base_commit":{"sha":"` + before + `"}}`, nil, nil, ""},
-		{"malformed", `{"files":{}}`, nil, provider.ErrUpstream, "malformed answer"},
-		{"answer too large", `{"files":[{"filename":"` + strings.Repeat("x", 33<<20) + `"}]}`, nil, provider.ErrUpstream, "larger than"},
+	newLister := func(t *testing.T, url string) provider.ChangeLister {
+		return newProvider(t, github.Options{APIURL: url})
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				_, _ = w.Write([]byte(tt.body))
-			}))
-			defer srv.Close()
-			files, err := newProvider(t, github.Options{APIURL: srv.URL}).ChangedFiles(context.Background(), provider.Repo{Owner: "o", Name: "r"}, before, after)
-			if tt.kind == nil && (err != nil || !slices.Equal(files, tt.want)) {
-				t.Fatalf("ChangedFiles = %q, %v; want %q", files, err, tt.want)
-			}
-			if tt.kind != nil && (!errors.Is(err, tt.kind) || !strings.Contains(err.Error(), tt.msg)) {
-				t.Fatalf("ChangedFiles = %v, want %v with %q", err, tt.kind, tt.msg)
-			}
-		})
-	}
+	providertest.CompareAnswers(t, newLister, provider.Repo{Owner: "o", Name: "r"}, before, after, "", []providertest.CompareAnswer{
+		{Name: "repeated and empty paths", Body: `{"merge_base_commit":{"sha":"` + before + `"},"files":[{"filename":"b"},{"filename":""},{"filename":"a","previous_filename":"b"}]}`, Want: []string{"a", "b"}},
+		{Name: "no files", Body: `{"merge_base_commit":{"sha":"` + before + `"}}`},
+		{Name: "malformed", Body: `{"files":{}}`, Kind: provider.ErrUpstream, Msg: "malformed answer"},
+		{Name: "answer too large", Body: `{"files":[{"filename":"` + strings.Repeat("x", 33<<20) + `"}]}`, Kind: provider.ErrUpstream, Msg: "larger than"},
+	})
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/gitsource/gitsource/gitlab"
 	"github.com/gitsource/gitsource/internal/fakegitlab"
 	"github.com/gitsource/gitsource/provider"
+	"github.com/gitsource/gitsource/provider/providertest"
 )
 
 // tree returns a commit's files with the given contents.
@@ -134,31 +134,13 @@ func TestCompareChangedFiles(t *testing.T) {
 // TestCompareAnswers covers answers the fake does not give.
 func TestCompareAnswers(t *testing.T) {
 	const before, after = "1111111111111111111111111111111111111111", "2222222222222222222222222222222222222222"
-	tests := []struct {
-		name string
-		body string
-		want []string
-		kind error
-		msg  string
-	}{
-		{"repeated and empty paths", `{"diffs":[{"old_path":"b","new_path":"b"},{"old_path":"","new_path":""},{"old_path":"b","new_path":"a"}],"compare_timeout":false}`, []string{"a", "b"}, nil, ""},
-		{"no diffs", `{"compare_same_ref":true}`, nil, nil, ""},
-		{"malformed", `{"diffs":{}}`, nil, provider.ErrUpstream, "malformed answer"},
-		{"answer too large", `{"diffs":[{"diff":"` + strings.Repeat("x", 33<<20) + `"}]}`, nil, provider.ErrUpstream, "larger than"},
+	newLister := func(t *testing.T, url string) provider.ChangeLister {
+		return newProvider(t, gitlab.Options{URL: url})
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				_, _ = w.Write([]byte(tt.body))
-			}))
-			defer srv.Close()
-			files, err := newProvider(t, gitlab.Options{URL: srv.URL}).ChangedFiles(context.Background(), provider.Repo{Owner: "g", Name: "p"}, before, after)
-			if tt.kind == nil && (err != nil || !slices.Equal(files, tt.want)) {
-				t.Fatalf("ChangedFiles = %q, %v; want %q", files, err, tt.want)
-			}
-			if tt.kind != nil && (!errors.Is(err, tt.kind) || !strings.Contains(err.Error(), tt.msg)) {
-				t.Fatalf("ChangedFiles = %v, want %v with %q", err, tt.kind, tt.msg)
-			}
-		})
-	}
+	providertest.CompareAnswers(t, newLister, provider.Repo{Owner: "g", Name: "p"}, before, after, "", []providertest.CompareAnswer{
+		{Name: "repeated and empty paths", Body: `{"diffs":[{"old_path":"b","new_path":"b"},{"old_path":"","new_path":""},{"old_path":"b","new_path":"a"}],"compare_timeout":false}`, Want: []string{"a", "b"}},
+		{Name: "no diffs", Body: `{"compare_same_ref":true}`},
+		{Name: "malformed", Body: `{"diffs":{}}`, Kind: provider.ErrUpstream, Msg: "malformed answer"},
+		{Name: "answer too large", Body: `{"diffs":[{"diff":"` + strings.Repeat("x", 33<<20) + `"}]}`, Kind: provider.ErrUpstream, Msg: "larger than"},
+	})
 }

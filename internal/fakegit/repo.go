@@ -261,6 +261,29 @@ func (r *Repo) MergeBase(a, b string) (string, error) {
 	return r.Git(nil, nil, "merge-base", a, b)
 }
 
+// ThreeDot is a compare's "base...head", as GitHub and Gitee take it:
+// the names on either side, the commits they name and their merge base.
+type ThreeDot struct {
+	Base, Head       string
+	BaseSHA, HeadSHA string
+	MergeBase        string
+}
+
+// ResolveThreeDot resolves basehead. found is false when it holds no
+// "..." or a side names no commit; err is set when the two commits share
+// no history.
+func (r *Repo) ResolveThreeDot(basehead string) (td ThreeDot, found bool, err error) {
+	base, head, ok := strings.Cut(basehead, "...")
+	baseSHA, okBase := r.RevParse(base + "^{commit}")
+	headSHA, okHead := r.RevParse(head + "^{commit}")
+	if !ok || !okBase || !okHead {
+		return ThreeDot{}, false, nil
+	}
+	td = ThreeDot{Base: base, Head: head, BaseSHA: baseSHA, HeadSHA: headSHA}
+	td.MergeBase, err = r.MergeBase(baseSHA, headSHA)
+	return td, true, err
+}
+
 // Commits returns the ids of the commits reachable from to and not from
 // from (git rev-list from..to), oldest first.
 func (r *Repo) Commits(from, to string) ([]string, error) {

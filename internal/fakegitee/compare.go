@@ -26,18 +26,16 @@ func (s *Server) compare(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	base, head, ok := strings.Cut(r.PathValue("basehead"), "...")
-	baseSHA, okBase := rp.git.RevParse(base + "^{commit}")
-	headSHA, okHead := rp.git.RevParse(head + "^{commit}")
-	if !ok || !okBase || !okHead {
+	td, found, err := rp.git.ResolveThreeDot(r.PathValue("basehead"))
+	switch {
+	case !found:
 		apiError(w, http.StatusNotFound, "Not Found Commit")
 		return
-	}
-	mergeBase, err := rp.git.MergeBase(baseSHA, headSHA)
-	if err != nil {
+	case err != nil:
 		apiError(w, http.StatusNotFound, "Not Found Merge Base")
 		return
 	}
+	baseSHA, headSHA, mergeBase := td.BaseSHA, td.HeadSHA, td.MergeBase
 	revs, err1 := rp.git.Commits(mergeBase, headSHA)
 	changes, err2 := rp.git.Diff(mergeBase, headSHA)
 	if err1 != nil || err2 != nil {

@@ -27,18 +27,16 @@ func (s *Server) compare(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	base, head, ok := strings.Cut(r.PathValue("basehead"), "...")
-	baseSHA, okBase := rp.git.RevParse(base + "^{commit}")
-	headSHA, okHead := rp.git.RevParse(head + "^{commit}")
-	if !ok || !okBase || !okHead {
+	td, found, err := rp.git.ResolveThreeDot(r.PathValue("basehead"))
+	switch {
+	case !found:
 		apiError(w, http.StatusNotFound, "Not Found")
 		return
-	}
-	mergeBase, err := rp.git.MergeBase(baseSHA, headSHA)
-	if err != nil {
-		apiError(w, http.StatusNotFound, "No common ancestor between "+base+" and "+head+".")
+	case err != nil:
+		apiError(w, http.StatusNotFound, "No common ancestor between "+td.Base+" and "+td.Head+".")
 		return
 	}
+	base, head, baseSHA, headSHA, mergeBase := td.Base, td.Head, td.BaseSHA, td.HeadSHA, td.MergeBase
 	ahead, err1 := rp.git.Commits(mergeBase, headSHA)
 	behind, err2 := rp.git.Commits(mergeBase, baseSHA)
 	changes, err3 := rp.git.Diff(mergeBase, headSHA)
