@@ -13,15 +13,29 @@ type namer struct {
 	folder     string // the top-level folder, once known
 	folderSeen bool   // the folder's own entry was met
 
-	// kinds maps each written name, without its trailing slash, to
-	// whether it is a directory; parents holds every name used as a
-	// parent directory by some entry.
-	kinds   map[string]bool
-	parents map[string]struct{}
+	// names maps each written name, without its trailing slash, and every
+	// folder above one, to what it is. A folder marked nameParent has
+	// every folder above it marked too, and none of them is a file, for
+	// good: a file by one of those names is refused.
+	names map[string]nameKind
+	// walked is the folder of the last name accepted: an archive lists a
+	// folder's entries together, so most names need not look up their
+	// folder at all.
+	walked string
 }
 
+// nameKind says what a name stands for; a folder may be all three bits at
+// once, a file only nameFile.
+type nameKind uint8
+
+const (
+	nameFile   nameKind = 1 << iota // written as a file
+	nameDir                         // written as a directory
+	nameParent                      // above some written name
+)
+
 func newNamer(strip bool) *namer {
-	return &namer{strip: strip, kinds: map[string]bool{}, parents: map[string]struct{}{}}
+	return &namer{strip: strip, names: map[string]nameKind{}}
 }
 
 // accept checks a raw entry name and returns its output name. dropped
@@ -52,24 +66,55 @@ func (n *namer) accept(raw string) (out string, dropped bool, err error) {
 	}
 	isDir := strings.HasSuffix(out, "/")
 	key := strings.TrimSuffix(out, "/")
-	if _, dup := n.kinds[key]; dup {
+	kind := n.names[key]
+	if kind&(nameFile|nameDir) != 0 {
 		return "", false, fmt.Errorf("%w: duplicate entry %s", ErrUnsafeName, quote(raw))
 	}
-	if _, parent := n.parents[key]; parent && !isDir {
+	if kind&nameParent != 0 && !isDir {
 		return "", false, fmt.Errorf("%w: %s is a file and a directory", ErrUnsafeName, quote(raw))
 	}
+	if folder, _, ok := cutLast(key, '/'); ok && folder != n.walked {
+		if n.names[folder]&nameParent == 0 {
+			if err := n.markFolders(key, raw); err != nil {
+				return "", false, err
+			}
+		}
+		n.walked = folder
+	}
+	if isDir {
+		kind |= nameDir
+	} else {
+		kind |= nameFile
+	}
+	n.names[key] = kind
+	return out, false, nil
+}
+
+// markFolders marks every folder above key as a parent, from the top,
+// refusing key if one of them is a file.
+func (n *namer) markFolders(key, raw string) error {
 	for i := 0; i < len(key); i++ {
 		if key[i] != '/' {
 			continue
 		}
 		p := key[:i]
-		if dir, ok := n.kinds[p]; ok && !dir {
-			return "", false, fmt.Errorf("%w: %s is under the file %s", ErrUnsafeName, quote(raw), quote(p))
+		above := n.names[p]
+		if above&nameFile != 0 {
+			return fmt.Errorf("%w: %s is under the file %s", ErrUnsafeName, quote(raw), quote(p))
 		}
-		n.parents[p] = struct{}{}
+		if above&nameParent == 0 {
+			n.names[p] = above | nameParent
+		}
 	}
-	n.kinds[key] = isDir
-	return out, false, nil
+	return nil
+}
+
+// cutLast slices s around the last sep.
+func cutLast(s string, sep byte) (before, after string, found bool) {
+	if i := strings.LastIndexByte(s, sep); i >= 0 {
+		return s[:i], s[i+1:], true
+	}
+	return s, "", false
 }
 
 // checkName refuses names that are empty, absolute, hold backslashes or
@@ -90,11 +135,23 @@ func checkName(name string) error {
 	if name[0] == '/' {
 		return fmt.Errorf("%w: absolute name %s", ErrUnsafeName, quote(name))
 	}
-	for elem := range strings.SplitSeq(strings.TrimSuffix(name, "/"), "/") {
-		switch elem {
+	return checkElements(name)
+}
+
+// checkElements refuses names with empty, "." or ".." elements; one
+// trailing slash is not an empty element.
+func checkElements(name string) error {
+	elems := strings.TrimSuffix(name, "/")
+	start := 0
+	for i := 0; i <= len(elems); i++ {
+		if i < len(elems) && elems[i] != '/' {
+			continue
+		}
+		switch elem := elems[start:i]; elem {
 		case "", ".", "..":
 			return fmt.Errorf("%w: element %q in %s", ErrUnsafeName, elem, quote(name))
 		}
+		start = i + 1
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -271,6 +272,10 @@ func TestRerootUnsafeNames(t *testing.T) {
 		{"duplicate dir and file", []string{"a/", "a"}},
 		{"file then child", []string{"a", "a/b"}},
 		{"child then file", []string{"a/b", "a"}},
+		{"file then child, folder walked before", []string{"a/x", "a/b", "a/b/c"}},
+		{"child then file, folder walked before", []string{"a/b/c", "a/b/d", "a/b"}},
+		{"child then file above the walked folder", []string{"a/b/c", "a/b/d", "a"}},
+		{"file then grandchild, folder walked before", []string{"a/b", "x/y", "a/c", "a/b/c/d"}},
 	}
 	for _, tt := range tests {
 		for _, strip := range []bool{false, true} {
@@ -469,6 +474,18 @@ func TestRerootCorrupt(t *testing.T) {
 			binary.LittleEndian.PutUint16(b[bytes.LastIndex(b, sigEnd[:])+8:], 2)
 			return b
 		}(), ErrCorrupt},
+		{"central record between entries", func() []byte {
+			b := bytes.Clone(in)
+			recs := centralRecords(b)
+			binary.LittleEndian.PutUint32(b[recs[2]+42:], binary.LittleEndian.Uint32(b[recs[2]+42:])+1)
+			return b
+		}(), ErrCorrupt},
+		{"two central records for one entry", func() []byte {
+			b := bytes.Clone(in)
+			recs := centralRecords(b)
+			copy(b[recs[2]+42:recs[2]+46], b[recs[1]+42:recs[1]+46])
+			return b
+		}(), ErrCorrupt},
 		{"data after the end record", append(bytes.Clone(in), "trailing"...), ErrCorrupt},
 		{"end record in the comment", makeZip(t, "see PK\x05\x06", files...), ErrCorrupt},
 		{"corrupt deflate data", func() []byte {
@@ -487,6 +504,46 @@ func TestRerootCorrupt(t *testing.T) {
 			}
 		})
 	}
+}
+
+// centralRecords returns the offsets of the central directory records of
+// zip, in their order.
+func centralRecords(zip []byte) []int {
+	le := binary.LittleEndian
+	end := bytes.LastIndex(zip, sigEnd[:])
+	var recs []int
+	for i := int(le.Uint32(zip[end+16:])); bytes.HasPrefix(zip[i:], sigCentral[:]); {
+		recs = append(recs, i)
+		i += 46 + int(le.Uint16(zip[i+28:])) + int(le.Uint16(zip[i+30:])) + int(le.Uint16(zip[i+32:]))
+	}
+	return recs
+}
+
+// TestRerootCentralOrder checks an archive whose central directory lists
+// the entries in another order than their data: it is valid, and each
+// record must still find its entry.
+func TestRerootCentralOrder(t *testing.T) {
+	in := makeZip(t, "", mixedFiles("top/", zip.Deflate, true)...)
+	recs := centralRecords(in)
+	if len(recs) < 4 {
+		t.Fatalf("%d central records, want at least 4", len(recs))
+	}
+	end := bytes.LastIndex(in, sigEnd[:])
+	var dir [][]byte
+	for i, r := range recs {
+		next := end
+		if i+1 < len(recs) {
+			next = recs[i+1]
+		}
+		dir = append(dir, in[r:next])
+	}
+	slices.Reverse(dir)
+	shuffled := append(append(bytes.Clone(in[:recs[0]]), bytes.Join(dir, nil)...), in[end:]...)
+	out, _, err := reroot(t, shuffled, Options{StripTopLevel: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameEntries(t, shuffled, out, "top/")
 }
 
 func TestRerootSpool(t *testing.T) {

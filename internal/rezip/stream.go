@@ -3,12 +3,14 @@ package rezip
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"compress/flate"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
+	"slices"
 )
 
 // entry is what the streamer remembers of an entry until its central
@@ -34,10 +36,10 @@ type streamer struct {
 	names *namer
 	res   Result
 
-	off      uint64 // input bytes consumed
-	entries  []entry
-	byOffset map[uint64]int
-	total    uint64 // uncompressed bytes, declared or decompressed
+	off     uint64  // input bytes consumed
+	entries []entry // in input order, so by increasing inOffset
+	next    int     // the entry the next central record most likely names
+	total   uint64  // uncompressed bytes, declared or decompressed
 
 	hdr     [56]byte
 	name    []byte
@@ -52,9 +54,8 @@ type streamer struct {
 func newStreamer(br *bufio.Reader, w *writer, opts Options) *streamer {
 	return &streamer{
 		br: br, w: w, opts: opts,
-		names:    newNamer(opts.StripTopLevel),
-		byOffset: map[uint64]int{},
-		buf:      make([]byte, copyBufSize),
+		names: newNamer(opts.StripTopLevel),
+		buf:   make([]byte, copyBufSize),
 	}
 }
 
@@ -193,13 +194,8 @@ func (s *streamer) entry() error {
 		if err := s.addUncompressed(usize, name); err != nil {
 			return err
 		}
-		n, err := io.CopyBuffer(dst, io.LimitReader(s.br, int64(min(csize, 1<<62))), s.buf)
-		s.off += uint64(n)
-		if err != nil {
+		if err := s.copyData(dst, csize, name); err != nil {
 			return err
-		}
-		if uint64(n) != csize {
-			return s.eof(io.ErrUnexpectedEOF, "in the data of "+quote(name))
 		}
 		e.crc, e.csize, e.usize = crc, csize, usize
 	} else {
@@ -221,9 +217,61 @@ func (s *streamer) entry() error {
 			}
 		}
 	}
-	s.byOffset[start] = len(s.entries)
 	s.entries = append(s.entries, e)
 	return nil
+}
+
+// copyData copies the next n bytes of the input, the data of the entry
+// name, to dst straight from the read buffer, without a copy of its own.
+func (s *streamer) copyData(dst io.Writer, n uint64, name string) error {
+	for n > 0 {
+		p, err := s.br.Peek(int(min(n, uint64(s.br.Size()))))
+		if len(p) > 0 {
+			if _, werr := dst.Write(p); werr != nil {
+				return werr
+			}
+			s.br.Discard(len(p)) // cannot fail: the bytes are buffered
+			s.off += uint64(len(p))
+			n -= uint64(len(p))
+			continue
+		}
+		return s.eof(err, "in the data of "+quote(name))
+	}
+	return nil
+}
+
+// entryAt returns the entry whose local header starts at offset, or nil.
+// The central directory usually lists the entries in their order, so the
+// entry after the last one found is tried first.
+func (s *streamer) entryAt(offset uint64) *entry {
+	i := s.next
+	if i >= len(s.entries) || s.entries[i].inOffset != offset {
+		var found bool
+		i, found = slices.BinarySearchFunc(s.entries, offset, func(e entry, off uint64) int { return cmp.Compare(e.inOffset, off) })
+		if !found {
+			return nil
+		}
+	}
+	s.next = i + 1
+	return &s.entries[i]
+}
+
+// inputName is e's name as the input archive has it, before stripping.
+func (s *streamer) inputName(e *entry) string {
+	if s.names.strip {
+		return s.names.folder + "/" + e.name
+	}
+	return e.name
+}
+
+// sameInputName reports whether raw is e's input name, without building it.
+func (s *streamer) sameInputName(raw []byte, e *entry) bool {
+	if !s.names.strip {
+		return string(raw) == e.name
+	}
+	f := s.names.folder
+	return len(raw) == len(f)+1+len(e.name) && string(raw[:len(f)]) == f &&
+		raw[len(f)] == '/' && string(raw[len(f)+1:]) == e.name
 }
 
 // inflateCopy copies a deflated entry of unknown size: compress/flate reads
@@ -520,26 +568,21 @@ func (s *streamer) centralRecord() error {
 			disk = le.Uint32(z64)
 		}
 	}
-	i, ok := s.byOffset[offset]
-	if !ok {
+	e := s.entryAt(offset)
+	if e == nil {
 		return fmt.Errorf("%w: central directory record %s points to offset %d, where no entry starts", ErrCorrupt, quote(string(rawName)), offset)
-	}
-	e := &s.entries[i]
-	inName := e.name
-	if s.names.strip {
-		inName = s.names.folder + "/" + e.name
 	}
 	switch {
 	case e.seen:
 		return fmt.Errorf("%w: two central directory records for offset %d", ErrCorrupt, offset)
-	case string(rawName) != inName:
-		return fmt.Errorf("%w: central directory name %s differs from the local name %s", ErrCorrupt, quote(string(rawName)), quote(inName))
+	case !s.sameInputName(rawName, e):
+		return fmt.Errorf("%w: central directory name %s differs from the local name %s", ErrCorrupt, quote(string(rawName)), quote(s.inputName(e)))
 	case flags&(flagEncrypted|flagStrongEnc|flagMaskedCD) != 0:
-		return fmt.Errorf("%w: entry %s is encrypted", ErrUnsupported, quote(inName))
+		return fmt.Errorf("%w: entry %s is encrypted", ErrUnsupported, quote(s.inputName(e)))
 	case disk != 0:
 		return fmt.Errorf("%w: split archive", ErrUnsupported)
 	case method != e.method || crc != e.crc || csize != e.csize || usize != e.usize:
-		return fmt.Errorf("%w: entry %s: central directory method, CRC or sizes differ from the local ones", ErrCorrupt, quote(inName))
+		return fmt.Errorf("%w: entry %s: central directory method, CRC or sizes differ from the local ones", ErrCorrupt, quote(s.inputName(e)))
 	}
 	e.seen = true
 	if e.dropped {

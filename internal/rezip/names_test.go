@@ -1,0 +1,113 @@
+package rezip
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// referenceNamer is accept's first implementation, kept to check the
+// current one against: two maps, and every name walks up all its folders.
+type referenceNamer struct {
+	kinds   map[string]bool
+	parents map[string]struct{}
+}
+
+func (n *referenceNamer) accept(out string) error {
+	isDir := strings.HasSuffix(out, "/")
+	key := strings.TrimSuffix(out, "/")
+	if _, dup := n.kinds[key]; dup {
+		return fmt.Errorf("duplicate")
+	}
+	if _, parent := n.parents[key]; parent && !isDir {
+		return fmt.Errorf("file and directory")
+	}
+	for i := 0; i < len(key); i++ {
+		if key[i] != '/' {
+			continue
+		}
+		p := key[:i]
+		if dir, ok := n.kinds[p]; ok && !dir {
+			return fmt.Errorf("under a file")
+		}
+		n.parents[p] = struct{}{}
+	}
+	n.kinds[key] = isDir
+	return nil
+}
+
+// TestNamerMatchesReference feeds both implementations random lists of
+// names over a small tree, where duplicates, files above other names and
+// folders met again after others are common, and wants the same verdict
+// for every name, up to the first refusal.
+func TestNamerMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	elems := []string{"a", "b", "c"}
+	refused := 0
+	for range 20000 {
+		ref := &referenceNamer{kinds: map[string]bool{}, parents: map[string]struct{}{}}
+		cur := newNamer(false)
+		var names []string
+		for range 1 + rng.IntN(8) {
+			parts := make([]string, 1+rng.IntN(4))
+			for i := range parts {
+				parts[i] = elems[rng.IntN(len(elems))]
+			}
+			name := strings.Join(parts, "/")
+			if rng.IntN(4) == 0 {
+				name += "/"
+			}
+			names = append(names, name)
+			refErr := ref.accept(name)
+			_, _, curErr := cur.accept(name)
+			if (refErr == nil) != (curErr == nil) {
+				t.Fatalf("names %q: reference says %v, accept says %v", names, refErr, curErr)
+			}
+			if refErr != nil {
+				refused++
+				break
+			}
+		}
+	}
+	// The lists must hold both outcomes for the comparison to mean much.
+	if refused < 2000 || refused > 18000 {
+		t.Errorf("%d of 20000 lists refused: the generator no longer tests both outcomes", refused)
+	}
+}
+
+// referenceCheckElements is checkElements' first implementation.
+func referenceCheckElements(name string) error {
+	for elem := range strings.SplitSeq(strings.TrimSuffix(name, "/"), "/") {
+		switch elem {
+		case "", ".", "..":
+			return fmt.Errorf("%w: element %q in %s", ErrUnsafeName, elem, quote(name))
+		}
+	}
+	return nil
+}
+
+// TestCheckElementsMatchesReference wants checkElements' verdict and
+// message on random names over an alphabet of the characters that matter.
+func TestCheckElementsMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	alphabet := []string{"a", "b", ".", "..", "/", "é"}
+	accepted := 0
+	for range 50000 {
+		var b strings.Builder
+		for range rng.IntN(10) {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		name := b.String()
+		want, got := fmt.Sprint(referenceCheckElements(name)), fmt.Sprint(checkElements(name))
+		if got != want {
+			t.Fatalf("checkElements(%q) = %s, want %s", name, got, want)
+		}
+		if want == "<nil>" {
+			accepted++
+		}
+	}
+	if accepted < 2000 {
+		t.Errorf("only %d of 50000 names accepted: the generator no longer tests both outcomes", accepted)
+	}
+}
