@@ -73,7 +73,8 @@ func (n *namer) accept(raw string) (out string, dropped bool, err error) {
 	if kind&nameParent != 0 && !isDir {
 		return "", false, fmt.Errorf("%w: %s is a file and a directory", ErrUnsafeName, quote(raw))
 	}
-	if folder, _, ok := cutLast(key, '/'); ok && folder != n.walked {
+	if i := strings.LastIndexByte(key, '/'); i >= 0 && key[:i] != n.walked {
+		folder := key[:i]
 		if n.names[folder]&nameParent == 0 {
 			if err := n.markFolders(key, raw); err != nil {
 				return "", false, err
@@ -107,14 +108,6 @@ func (n *namer) markFolders(key, raw string) error {
 		}
 	}
 	return nil
-}
-
-// cutLast slices s around the last sep.
-func cutLast(s string, sep byte) (before, after string, found bool) {
-	if i := strings.LastIndexByte(s, sep); i >= 0 {
-		return s[:i], s[i+1:], true
-	}
-	return s, "", false
 }
 
 // checkName refuses names that are empty, absolute, hold backslashes or
