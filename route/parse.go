@@ -388,7 +388,7 @@ func (d *decoder) route(n *yaml.Node, i int) *Route {
 		}
 		return nil
 	}
-	if r.Name != "" && !namePattern.MatchString(r.Name) {
+	if r.Name != "" && !validName(r.Name) {
 		d.errorf(nameNode, "route name %q: want letters, digits, '.', '_' or '-', at most 63", r.Name)
 	}
 	for _, ff := range filters {

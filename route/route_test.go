@@ -1,6 +1,8 @@
 package route
 
 import (
+	"math/rand/v2"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -147,5 +149,41 @@ func TestDescribe(t *testing.T) {
 		if got := Target(tt[0], tt[1]); got != tt[2] {
 			t.Errorf("Target(%q, %q) = %q, want %q", tt[0], tt[1], got, tt[2])
 		}
+	}
+}
+
+// TestValidNameMatchesPattern checks validName against the regular
+// expression it replaces, on random names over the characters that matter
+// and on the lengths around the limit.
+func TestValidNameMatchesPattern(t *testing.T) {
+	pattern := regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
+	rng := rand.New(rand.NewPCG(5, 6))
+	const allowed, refused = "aZ09._-", " /\xc3\x00"
+	valid := 0
+	for range 50000 {
+		var b strings.Builder
+		for range rng.IntN(70) {
+			if rng.IntN(10) == 0 {
+				b.WriteByte(refused[rng.IntN(len(refused))])
+			} else {
+				b.WriteByte(allowed[rng.IntN(len(allowed))])
+			}
+		}
+		name := b.String()
+		if got, want := validName(name), pattern.MatchString(name); got != want {
+			t.Fatalf("validName(%q) = %v, want %v", name, got, want)
+		}
+		if pattern.MatchString(name) {
+			valid++
+		}
+	}
+	for n := 0; n <= 65; n++ {
+		name := strings.Repeat("a", n)
+		if got, want := validName(name), pattern.MatchString(name); got != want {
+			t.Errorf("validName of %d letters = %v, want %v", n, got, want)
+		}
+	}
+	if valid < 2000 {
+		t.Errorf("only %d of 50000 names valid: the generator no longer tests both outcomes", valid)
 	}
 }
