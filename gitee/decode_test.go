@@ -28,12 +28,7 @@ func generatedPushes() map[string][]byte {
 		}
 		for c := range i * 3 {
 			commit := fakegitee.CommitSpec{ID: fmt.Sprintf("%040x", 100+c), Message: "m"}
-			for f := range c {
-				commit.Modified = append(commit.Modified, fmt.Sprintf("src/pkg%d/file%d.go", f%3, f))
-			}
-			if c%2 == 1 {
-				commit.Added, commit.Removed = []string{"docs/Ünïcödé \"name\".md", `dir\with\backslashes`}, []string{}
-			}
+			commit.Added, commit.Modified, commit.Removed = jsonscantest.CommitFiles(c)
 			p.Commits = append(p.Commits, commit)
 		}
 		switch i % 4 {

@@ -30,13 +30,7 @@ func generatedPushes() map[string][]byte {
 		}
 		for c := range i * 3 {
 			commit := fakegithub.CommitSpec{ID: fmt.Sprintf("%040x", 100+c), Message: "m"}
-			for f := range c {
-				commit.Modified = append(commit.Modified, fmt.Sprintf("src/pkg%d/file%d.go", f%3, f))
-			}
-			if c%2 == 1 {
-				commit.Added = []string{"docs/Ünïcödé \"name\".md", `dir\with\backslashes`}
-				commit.Removed = []string{}
-			}
+			commit.Added, commit.Modified, commit.Removed = jsonscantest.CommitFiles(c)
 			spec.Commits = append(spec.Commits, commit)
 		}
 		switch i % 4 {

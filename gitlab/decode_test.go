@@ -27,12 +27,7 @@ func generatedPushes() map[string][]byte {
 		for c := range i * 3 {
 			commit := fakegitlab.Commit{ID: fmt.Sprintf("%040x", 100+c), Message: fmt.Sprintf("Change %d – naïve café 修复\n\n\t\"quoted\" \\ / \x01", c),
 				Timestamp: time.Date(2024, 5, 1, 12, c, 0, 0, time.FixedZone("", 8*3600)), AuthorName: "李雷", AuthorEmail: "li@example.com"}
-			for f := range c {
-				commit.Modified = append(commit.Modified, fmt.Sprintf("src/pkg%d/file%d.go", f%3, f))
-			}
-			if c%2 == 1 {
-				commit.Added, commit.Removed = []string{"docs/Ünïcödé \"name\".md", `dir\with\backslashes`}, []string{}
-			}
+			commit.Added, commit.Modified, commit.Removed = jsonscantest.CommitFiles(c)
 			p.Commits = append(p.Commits, commit)
 		}
 		switch i % 4 {

@@ -151,3 +151,17 @@ func Fuzz[T any](f *testing.F, read func(*jsonscan.Scanner, *T), seeds ...string
 	}
 	f.Fuzz(func(t *testing.T, body []byte) { Compare(t, body, read) })
 }
+
+// CommitFiles returns the file lists of the c-th commit of a generated
+// push: c modified files, and for odd c an added name that needs escapes
+// or is not ASCII, a backslashed one, and an empty (not absent) removed
+// list.
+func CommitFiles(c int) (added, modified, removed []string) {
+	for f := range c {
+		modified = append(modified, fmt.Sprintf("src/pkg%d/file%d.go", f%3, f))
+	}
+	if c%2 == 1 {
+		added, removed = []string{"docs/Ünïcödé \"name\".md", `dir\with\backslashes`}, []string{}
+	}
+	return added, modified, removed
+}
