@@ -24,8 +24,8 @@ type namer struct {
 	walked string
 }
 
-// nameKind says what a name stands for; a folder may be all three bits at
-// once, a file only nameFile.
+// nameKind says what a name stands for: a folder may be nameDir and
+// nameParent at once, a file only nameFile.
 type nameKind uint8
 
 const (
