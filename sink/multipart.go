@@ -67,7 +67,7 @@ func (b *partBuffers) get() *[]byte {
 		b.free = b.free[:n-1]
 		return buf
 	}
-	buf := make([]byte, b.size)
+	buf := newPartBuffer(b.size)
 	return &buf
 }
 
