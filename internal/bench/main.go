@@ -11,7 +11,13 @@
 //
 // Usage, from the repository's root:
 //
-//	go run ./internal/bench [-sizes 16MiB,256MiB,1GiB] [-runs 5] [-out BENCHMARKS.md]
+//	go run ./internal/bench [-sizes 16MiB,256MiB,1GiB] [-runs 5] [-out BENCHMARKS.md] [-baseline BIN]
+//
+// A change is judged with -baseline, the gitsource binary built before
+// it: the baseline's sync and serve are measured in the same turns as the
+// current code's, and both medians are printed. On a machine whose pace
+// drifts, a comparison of two separate runs can show differences that
+// are not there.
 package main
 
 import (
@@ -52,8 +58,9 @@ func main() {
 	runs := flag.Int("runs", 5, "runs of each measurement; the median is reported")
 	out := flag.String("out", "BENCHMARKS.md", "file to write the results to; empty for none")
 	cache := flag.String("cache", filepath.Join(os.TempDir(), "gitsource-bench"), "directory for the generated archives, kept between runs")
+	baseline := flag.String("baseline", "", "a gitsource binary to measure in the same turns, for comparison; printed, not written")
 	flag.Parse()
-	if err := bench(*sizes, *runs, *out, *cache); err != nil {
+	if err := bench(*sizes, *runs, *out, *cache, *baseline); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -78,7 +85,19 @@ type row struct {
 	syncRatios, serveRatios []float64
 }
 
-func bench(sizeList string, runs int, out, cache string) error {
+// measurement is one process measured in every turn.
+type measurement struct {
+	what string
+	dst  *sample
+	run  func(i int) (sample, error)
+}
+
+func bench(sizeList string, runs int, out, cache, baseline string) error {
+	if baseline != "" {
+		if _, err := exec.LookPath(baseline); err != nil {
+			return fmt.Errorf("baseline: %w", err)
+		}
+	}
 	root, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}").Output()
 	if err != nil {
 		return fmt.Errorf("run from the repository: %v", err)
@@ -158,11 +177,18 @@ func bench(sizeList string, runs int, out, cache string) error {
 		r := row{name: spec, kind: kind.String(), size: n}
 
 		archiveURL := gh.URL() + "/repos/bench/repo/zipball/" + sha
-		measurements := []struct {
-			what string
-			dst  *sample
-			run  func(i int) (sample, error)
-		}{
+		relaySync := func(bin, mode string, i int) (sample, error) {
+			cmd := exec.Command(bin, "sync", "github", "bench/repo", sha)
+			cmd.Env = keyed(spec+"-"+mode, i)
+			var out bytes.Buffer
+			cmd.Stdout = &out
+			s, err := runChild(cmd, nil)
+			if err == nil && strings.Contains(out.String(), "already stored") {
+				err = fmt.Errorf("not a fresh write: %s", out.String())
+			}
+			return s, err
+		}
+		measurements := []measurement{
 			{"download", &r.download, func(int) (sample, error) {
 				return runChild(exec.Command(self, "child", "download", archiveURL), nil)
 			}},
@@ -170,19 +196,20 @@ func bench(sizeList string, runs int, out, cache string) error {
 				return runChild(exec.Command(self, "child", "upload", path, s3srv.Endpoint(), bucket, fmt.Sprintf("upload/%s-%d.zip", sha, i)), awsEnv)
 			}},
 			{"relay (sync)", &r.relaySync, func(i int) (sample, error) {
-				cmd := exec.Command(bin, "sync", "github", "bench/repo", sha)
-				cmd.Env = keyed(spec+"-sync", i)
-				var out bytes.Buffer
-				cmd.Stdout = &out
-				s, err := runChild(cmd, nil)
-				if err == nil && strings.Contains(out.String(), "already stored") {
-					err = fmt.Errorf("not a fresh write: %s", out.String())
-				}
-				return s, err
+				return relaySync(bin, "sync", i)
 			}},
 			{"relay (serve)", &r.handler, func(i int) (sample, error) {
 				return relayThroughServe(bin, keyed(spec+"-serve", i), secret, sha)
 			}},
+		}
+		if baseline != "" {
+			measurements = append(measurements,
+				measurement{"baseline sync", new(sample), func(i int) (sample, error) {
+					return relaySync(baseline, "baseline-sync", i)
+				}},
+				measurement{"baseline serve", new(sample), func(i int) (sample, error) {
+					return relayThroughServe(baseline, keyed(spec+"-baseline-serve", i), secret, sha)
+				}})
 		}
 		// The runs take turns (download, upload, sync, serve, then again),
 		// so that a machine whose pace drifts during the benchmark (page
@@ -214,6 +241,12 @@ func bench(sizeList string, runs int, out, cache string) error {
 		}
 		for j, m := range measurements {
 			*m.dst = median(samples[j])
+		}
+		if baseline != "" {
+			for j, what := range []string{"sync", "serve"} {
+				cur, base := measurements[2+j].dst.wall, measurements[4+j].dst.wall
+				log.Printf("%-8s %-5s median %.4fs, baseline %.4fs: %+.1f%%", spec, what, cur.Seconds(), base.Seconds(), 100*(cur.Seconds()/base.Seconds()-1))
+			}
 		}
 		rows = append(rows, r)
 	}
@@ -465,8 +498,9 @@ func report(table, benches, profile, sizes string, runs int) string {
 	b.WriteString("is sent only when the download is nearly over, and its upload and the Complete come after it,\n")
 	b.WriteString("where the SDK's upload from a file sends all its parts at once from the start and reads them in\n")
 	b.WriteString("place. On the 16 MiB archive a part is a third of the bytes, and the parts are memory a new\n")
-	b.WriteString("`sync` process touches for the first time (its price is measured below the table). From 256 MiB\n")
-	b.WriteString("on, both are lost in the whole, and a server reuses its part buffers.\n\n")
+	b.WriteString("`sync` process touches for the first time (the price of fresh memory in 4 KiB pages is measured\n")
+	b.WriteString("below the table; on Linux the part buffers ask for 2 MiB pages, which take far fewer faults).\n")
+	b.WriteString("From 256 MiB on, both are lost in the whole, and a server reuses its part buffers.\n\n")
 	fmt.Fprintf(&b, "Machine: %s, %d cores, %s, %s/%s, %s, %s.\n\n", cpuModel(), runtime.NumCPU(), memTotal(), runtime.GOOS, runtime.GOARCH, runtime.Version(), time.Now().UTC().Format("2006-01-02"))
 	b.WriteString(table)
 	b.WriteString("\n## Micro-benchmarks\n\n")
