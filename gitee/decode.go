@@ -45,13 +45,9 @@ func scanHeadCommit(s *jsonscan.Scanner, c *headCommit) {
 		s.Text("id", &c.ID),
 		s.Text("message", &c.Message),
 		s.Raw("timestamp", &timestamp),
-		s.Field("author", func() { scanAuthor(s, &c.Author) }),
+		s.Field("author", func() { jsonscan.Author(s, &c.Author) }),
 	)
 	if timestamp != nil {
 		_ = c.Timestamp.UnmarshalJSON(timestamp)
 	}
-}
-
-func scanAuthor(s *jsonscan.Scanner, a *commitAuthor) {
-	s.Fields(s.Text("name", &a.Name), s.Text("email", &a.Email))
 }

@@ -47,16 +47,10 @@ type repository struct {
 // headCommit is the commit the ref now points to. Its file lists repeat
 // those of the last entry of commits[] and are not decoded.
 type headCommit struct {
-	ID        string       `json:"id"`
-	Message   string       `json:"message"`
-	Timestamp looseTime    `json:"timestamp"`
-	Author    commitAuthor `json:"author"`
-}
-
-// commitAuthor is a commit's git author.
-type commitAuthor struct {
-	Name  string `json:"name"`
-	Email string `json:"email"`
+	ID        string         `json:"id"`
+	Message   string         `json:"message"`
+	Timestamp looseTime      `json:"timestamp"`
+	Author    payload.Author `json:"author"`
 }
 
 // looseTime decodes an RFC 3339 string; anything else (null, a number, an

@@ -47,10 +47,6 @@ func scanHeadCommit(s *jsonscan.Scanner, c *headCommit) {
 		s.Text("id", &c.ID),
 		s.Text("message", &c.Message),
 		s.Text("timestamp", &c.Timestamp),
-		s.Field("author", func() { scanAuthor(s, &c.Author) }),
+		s.Field("author", func() { jsonscan.Author(s, &c.Author) }),
 	)
-}
-
-func scanAuthor(s *jsonscan.Scanner, a *commitAuthor) {
-	s.Fields(s.Text("name", &a.Name), s.Text("email", &a.Email))
 }

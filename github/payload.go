@@ -48,16 +48,10 @@ type owner struct {
 // headCommit is the commit the ref now points to. Its file lists repeat
 // those of the last entry of commits[] and are not decoded.
 type headCommit struct {
-	ID        string       `json:"id"`
-	Message   string       `json:"message"`
-	Timestamp string       `json:"timestamp"`
-	Author    commitAuthor `json:"author"`
-}
-
-// commitAuthor is a commit's git author.
-type commitAuthor struct {
-	Name  string `json:"name"`
-	Email string `json:"email"`
+	ID        string         `json:"id"`
+	Message   string         `json:"message"`
+	Timestamp string         `json:"timestamp"`
+	Author    payload.Author `json:"author"`
 }
 
 // pingPayload is the body of the ping GitHub sends when a hook is created.

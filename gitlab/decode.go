@@ -37,14 +37,10 @@ func scanCommit(s *jsonscan.Scanner, c *commit) {
 		s.Text("id", &c.ID),
 		s.Text("message", &c.Message),
 		s.Text("timestamp", &c.Timestamp),
-		s.Field("author", func() { scanAuthor(s, &c.Author) }),
+		s.Field("author", func() { jsonscan.Author(s, &c.Author) }),
 		// The file lists of payload.Files, embedded.
 		s.Paths("added", &c.Added),
 		s.Paths("modified", &c.Modified),
 		s.Paths("removed", &c.Removed),
 	)
-}
-
-func scanAuthor(s *jsonscan.Scanner, a *commitAuthor) {
-	s.Fields(s.Text("name", &a.Name), s.Text("email", &a.Email))
 }

@@ -47,17 +47,11 @@ type project struct {
 
 // commit is an entry of commits[].
 type commit struct {
-	ID        string       `json:"id"`
-	Message   string       `json:"message"`
-	Timestamp string       `json:"timestamp"`
-	Author    commitAuthor `json:"author"`
+	ID        string         `json:"id"`
+	Message   string         `json:"message"`
+	Timestamp string         `json:"timestamp"`
+	Author    payload.Author `json:"author"`
 	payload.Files
-}
-
-// commitAuthor is a commit's git author.
-type commitAuthor struct {
-	Name  string `json:"name"`
-	Email string `json:"email"`
 }
 
 // apiProject is the answer of GET /projects/:id.

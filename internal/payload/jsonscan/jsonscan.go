@@ -87,6 +87,12 @@ func Files(s *Scanner, f *payload.Files) {
 	s.Fields(s.Paths("added", &f.Added), s.Paths("modified", &f.Modified), s.Paths("removed", &f.Removed))
 }
 
+// Author reads a commit's author, the object or null GitHub, GitLab and
+// Gitee send, into *a.
+func Author(s *Scanner, a *payload.Author) {
+	s.Fields(s.Text("name", &a.Name), s.Text("email", &a.Email))
+}
+
 // Nullable reads null (nil) or a value, by read, into a new *T.
 func Nullable[T any](s *Scanner, dst **T, read func(*Scanner, *T)) {
 	if !s.null() && !s.bad {
