@@ -202,12 +202,13 @@ func bench(sizeList string, runs int, out, cache, baseline string) error {
 				return relayThroughServe(bin, keyed(spec+"-serve", i), secret, sha)
 			}},
 		}
+		var baseSync, baseServe sample
 		if baseline != "" {
 			measurements = append(measurements,
-				measurement{"baseline sync", new(sample), func(i int) (sample, error) {
+				measurement{"baseline sync", &baseSync, func(i int) (sample, error) {
 					return relaySync(baseline, "baseline-sync", i)
 				}},
-				measurement{"baseline serve", new(sample), func(i int) (sample, error) {
+				measurement{"baseline serve", &baseServe, func(i int) (sample, error) {
 					return relayThroughServe(baseline, keyed(spec+"-baseline-serve", i), secret, sha)
 				}})
 		}
@@ -243,10 +244,11 @@ func bench(sizeList string, runs int, out, cache, baseline string) error {
 			*m.dst = median(samples[j])
 		}
 		if baseline != "" {
-			for j, what := range []string{"sync", "serve"} {
-				cur, base := measurements[2+j].dst.wall, measurements[4+j].dst.wall
+			compare := func(what string, cur, base time.Duration) {
 				log.Printf("%-8s %-5s median %.4fs, baseline %.4fs: %+.1f%%", spec, what, cur.Seconds(), base.Seconds(), 100*(cur.Seconds()/base.Seconds()-1))
 			}
+			compare("sync", r.relaySync.wall, baseSync.wall)
+			compare("serve", r.handler.wall, baseServe.wall)
 		}
 		rows = append(rows, r)
 	}
