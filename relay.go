@@ -434,7 +434,11 @@ func (a *archiveSource) WriteTo(w io.Writer) (int64, error) {
 		return io.Copy(w, onlyReader{a})
 	}
 	rw := &recordingWriter{w: w}
-	res, err := rezip.Reroot(rw, a.body, a.opts)
+	var dst io.Writer = rw
+	if _, ok := w.(availableBufferer); ok {
+		dst = bufferedRecordingWriter{rw}
+	}
+	res, err := rezip.Reroot(dst, a.body, a.opts)
 	if rw.err != nil {
 		return res.OutputBytes, rw.err
 	}
@@ -506,6 +510,20 @@ func (r *recordingWriter) Write(p []byte) (int, error) {
 		r.err = err
 	}
 	return n, err
+}
+
+// availableBufferer is a writer that buffers in memory, as bufio.Writer
+// does; the re-rooting writes to one without a buffer of its own.
+type availableBufferer interface {
+	AvailableBuffer() []byte
+}
+
+// bufferedRecordingWriter is a recordingWriter whose writer buffers, and
+// says so.
+type bufferedRecordingWriter struct{ *recordingWriter }
+
+func (b bufferedRecordingWriter) AvailableBuffer() []byte {
+	return b.w.(availableBufferer).AvailableBuffer()
 }
 
 // onlyReader hides every method but Read.

@@ -23,6 +23,7 @@ import (
 
 	"github.com/gitsource/gitsource/internal/faultserver"
 	"github.com/gitsource/gitsource/internal/fetch"
+	"github.com/gitsource/gitsource/internal/rezip"
 	"github.com/gitsource/gitsource/internal/s3test"
 	"github.com/gitsource/gitsource/provider"
 	"github.com/gitsource/gitsource/sink"
@@ -649,5 +650,69 @@ func TestRelaySinkError(t *testing.T) {
 	_, err = g.relay.Relay(context.Background(), g.ev)
 	if err == nil || errors.As(err, &se) {
 		t.Fatalf("broken download = %v, want an error that is not a *SinkError", err)
+	}
+}
+
+// sizedWrites records the size of every write, and how many bytes it takes
+// before failing (all, when failAfter is negative).
+type sizedWrites struct {
+	bytes.Buffer
+	sizes     []int
+	failAfter int
+}
+
+var errSizedWrites = errors.New("the destination failed")
+
+func (w *sizedWrites) Write(p []byte) (int, error) {
+	w.sizes = append(w.sizes, len(p))
+	if w.failAfter >= 0 && w.Len()+len(p) > w.failAfter {
+		return 0, errSizedWrites
+	}
+	return w.Buffer.Write(p)
+}
+
+// plainSizedWrites hides AvailableBuffer: a destination that does not
+// buffer.
+type plainSizedWrites struct{ w *sizedWrites }
+
+func (p plainSizedWrites) Write(b []byte) (int, error) { return p.w.Write(b) }
+
+// TestArchiveSourceWriteTo checks that the re-rooting sees a destination
+// that buffers (the S3 sink's parts) as one, through the writer that
+// records its failure: it writes each header to it, with no buffer of its
+// own in between. The archive is the same either way, and the
+// destination's failure is the one returned.
+func TestArchiveSourceWriteTo(t *testing.T) {
+	entries := map[string]string{}
+	for i := range 50 {
+		entries[fmt.Sprintf("octo-hello-0123456/src/f%d.go", i)] = strings.Repeat("package main\n", i)
+	}
+	in := testArchive(t, entries)
+	writeTo := func(w io.Writer) (int64, error) {
+		a := &archiveSource{body: bytes.NewReader(in), opts: rezip.Options{StripTopLevel: true}}
+		return a.WriteTo(w)
+	}
+	buffered, plain := &sizedWrites{failAfter: -1}, &sizedWrites{failAfter: -1}
+	if _, err := writeTo(buffered); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := writeTo(plainSizedWrites{plain}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(buffered.Bytes(), plain.Bytes()) {
+		t.Error("the two destinations received different archives")
+	}
+	entriesOut := len(entries) + 4 // testArchive's own files, its folder dropped
+	if len(buffered.sizes) < 2*entriesOut {
+		t.Errorf("buffering destination: %d writes for %d entries, want one per header at least", len(buffered.sizes), entriesOut)
+	}
+	if len(plain.sizes) >= entriesOut {
+		t.Errorf("plain destination: %d writes for %d entries, want them buffered", len(plain.sizes), entriesOut)
+	}
+	for _, failAfter := range []int{0, 1000, buffered.Len() - 10} {
+		_, err := writeTo(&sizedWrites{failAfter: failAfter})
+		if err != errSizedWrites {
+			t.Errorf("destination failing after %d bytes: err = %v, want its own error", failAfter, err)
+		}
 	}
 }

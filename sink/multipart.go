@@ -201,6 +201,18 @@ func (u *partUpload) Write(p []byte) (int, error) {
 	return written, nil
 }
 
+// AvailableBuffer returns the free room of the part being filled, empty,
+// for a caller to append to and then pass to Write, as with
+// bufio.Writer. Its presence tells a writer such as the re-rooting that
+// small writes are cheap here: they are copies into memory. It returns nil
+// once the upload has failed.
+func (u *partUpload) AvailableBuffer() []byte {
+	if u.next() != nil {
+		return nil
+	}
+	return (*u.buf)[u.n:u.n]
+}
+
 // ReadFrom reads r to its end straight into the part buffers, sending each
 // part filled.
 func (u *partUpload) ReadFrom(r io.Reader) (int64, error) {

@@ -290,7 +290,7 @@ func TestS3PartBoundaries(t *testing.T) {
 		{7*part + 5, 8, false},
 	}
 	for _, tt := range tests {
-		for _, mode := range []string{"reader", "writerto"} {
+		for _, mode := range []string{"reader", "writerto", "appender"} {
 			t.Run(fmt.Sprintf("%d/%s", tt.size, mode), func(t *testing.T) {
 				rec := newRecorder()
 				flight := &inFlight{next: rec}
@@ -300,8 +300,11 @@ func TestS3PartBoundaries(t *testing.T) {
 				})
 				ctx := context.Background()
 				body := sinktest.Stream(uint64(tt.size), tt.size)
-				if mode == "writerto" {
+				switch mode {
+				case "writerto":
 					body = &chunkedWriterTo{r: body}
+				case "appender":
+					body = &chunkedWriterTo{r: body, appendTo: true}
 				}
 				obj, err := h.s.Put(ctx, "a.zip", body, nil)
 				if err != nil {
@@ -359,19 +362,32 @@ func TestS3PartBoundaries(t *testing.T) {
 }
 
 // chunkedWriterTo is an io.WriterTo that writes r in chunks of uneven
-// sizes, so that writes straddle the part boundaries.
-type chunkedWriterTo struct{ r io.Reader }
+// sizes, so that writes straddle the part boundaries. With appendTo, it
+// appends each chunk to the writer's AvailableBuffer before writing it,
+// as callers of a bufio.Writer may, and fails if the writer has none.
+type chunkedWriterTo struct {
+	r        io.Reader
+	appendTo bool
+}
 
 func (c *chunkedWriterTo) Read(p []byte) (int, error) { return c.r.Read(p) }
 
 func (c *chunkedWriterTo) WriteTo(w io.Writer) (int64, error) {
+	ab, ok := w.(interface{ AvailableBuffer() []byte })
+	if c.appendTo && !ok {
+		return 0, errors.New("the sink's writer has no AvailableBuffer")
+	}
 	sizes := []int{1, 7 << 10, 64 << 10, 1<<20 + 3, 3 << 20}
 	buf := make([]byte, 3<<20)
 	var total int64
 	for i := 0; ; i++ {
 		n, err := io.ReadFull(c.r, buf[:sizes[i%len(sizes)]])
 		if n > 0 {
-			m, werr := w.Write(buf[:n])
+			chunk := buf[:n]
+			if c.appendTo {
+				chunk = append(ab.AvailableBuffer(), chunk...)
+			}
+			m, werr := w.Write(chunk)
 			total += int64(m)
 			if werr != nil {
 				return total, werr

@@ -104,6 +104,11 @@ const (
 // It streams when it can and spools to a temporary file only for archives
 // with a prefix (see the package doc). On error, the bytes written to dst are
 // not a valid archive and must be discarded.
+//
+// A dst that buffers in memory, one with an AvailableBuffer method as
+// bufio.Writer and bytes.Buffer have, receives the headers and the entries'
+// data as they are read, in writes of any size; any other dst receives
+// writes of a buffer's size.
 func Reroot(dst io.Writer, src io.Reader, opts Options) (Result, error) {
 	opts = opts.withDefaults()
 	lr := &limitReader{r: src, max: opts.MaxArchive}

@@ -670,6 +670,12 @@ func (w *errWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// errBufferedWriter is an errWriter that says it buffers, so that Reroot
+// writes to it without a buffer of its own.
+type errBufferedWriter struct{ errWriter }
+
+func (*errBufferedWriter) AvailableBuffer() []byte { return nil }
+
 func TestRerootWriteError(t *testing.T) {
 	in := makeZip(t, "", mixedFiles("top/", zip.Deflate, false)...)
 	out, _, err := reroot(t, in, Options{StripTopLevel: true})
@@ -680,6 +686,72 @@ func TestRerootWriteError(t *testing.T) {
 		_, err := Reroot(&errWriter{n: n}, bytes.NewReader(in), Options{StripTopLevel: true})
 		if !errors.Is(err, errSink) {
 			t.Errorf("writer failing after %d bytes: err = %v, want the writer's error", n, err)
+		}
+		_, err = Reroot(&errBufferedWriter{errWriter{n: n}}, bytes.NewReader(in), Options{StripTopLevel: true})
+		if !errors.Is(err, errSink) {
+			t.Errorf("buffering writer failing after %d bytes: err = %v, want the writer's error", n, err)
+		}
+	}
+}
+
+// writeSizes records the size of every write it is given.
+type writeSizes struct {
+	bytes.Buffer
+	sizes []int
+}
+
+func (w *writeSizes) Write(p []byte) (int, error) {
+	w.sizes = append(w.sizes, len(p))
+	return w.Buffer.Write(p)
+}
+
+// plainWriteSizes is a writeSizes without AvailableBuffer: a destination
+// that does not buffer, as a file.
+type plainWriteSizes struct{ w *writeSizes }
+
+func (p plainWriteSizes) Write(b []byte) (int, error) { return p.w.Write(b) }
+
+// TestRerootDestinations checks that a destination that buffers receives
+// the archive a destination that does not receives, without Reroot's own
+// buffer in between: a write for each header, where the other gets
+// writes of that buffer's size.
+func TestRerootDestinations(t *testing.T) {
+	gitStored, _ := gitArchive(t, []string{"-c", "core.bigFileThreshold=1k"}, []string{"-0"})
+	small := []zfile{{name: "top/"}}
+	for i := range 2000 {
+		small = append(small, zfile{name: fmt.Sprintf("top/d%d/f%d", i%7, i), body: randomText(uint64(i), i%300), method: zip.Deflate, known: true})
+	}
+	inputs := map[string][]byte{
+		"deflate with descriptors": makeZip(t, "c", mixedFiles("top/", zip.Deflate, false)...),
+		"stored with descriptors":  makeZip(t, "c", mixedFiles("top/", zip.Store, false)...),
+		"git streamed stored":      gitStored,
+		"small files":              makeZip(t, "", small...),
+	}
+	for name, in := range inputs {
+		var buffered, plain writeSizes
+		if _, err := Reroot(&buffered, bytes.NewReader(in), Options{StripTopLevel: true}); err != nil {
+			t.Fatalf("%s, buffering destination: %v", name, err)
+		}
+		if _, err := Reroot(plainWriteSizes{&plain}, bytes.NewReader(in), Options{StripTopLevel: true}); err != nil {
+			t.Fatalf("%s, plain destination: %v", name, err)
+		}
+		if !bytes.Equal(buffered.Bytes(), plain.Bytes()) {
+			t.Errorf("%s: the two destinations received different archives", name)
+		}
+		for i, n := range plain.sizes[:len(plain.sizes)-1] {
+			if n < writeBufSize {
+				t.Errorf("%s: plain destination: write %d of %d bytes, want at least %d", name, i, n, writeBufSize)
+				break
+			}
+		}
+		zr, err := zip.NewReader(bytes.NewReader(buffered.Bytes()), int64(buffered.Len()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A local header, its data, and a central record for each entry
+		// at least; the data may come in more than one write.
+		if len(buffered.sizes) < 3*len(zr.File) {
+			t.Errorf("%s: buffering destination: %d writes for %d entries, want a write per header", name, len(buffered.sizes), len(zr.File))
 		}
 	}
 }

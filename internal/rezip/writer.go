@@ -60,7 +60,8 @@ type header struct {
 // descriptors exactly where the input had them), which archive/zip.Writer
 // does not allow.
 type writer struct {
-	bw      *bufio.Writer
+	out     io.Writer     // bw, or the destination itself when it buffers
+	bw      *bufio.Writer // nil when the destination buffers
 	off     uint64
 	buf     []byte // scratch for one record
 	cdStart uint64
@@ -68,13 +69,27 @@ type writer struct {
 	started bool // central directory started
 }
 
+// bufferedWriter is a destination that buffers its writes in memory, as
+// bufio.Writer and bytes.Buffer do: small writes cost it a copy, not a
+// system call.
+type bufferedWriter interface {
+	io.Writer
+	AvailableBuffer() []byte
+}
+
+// newWriter writes to dst through a buffer of its own, unless dst buffers
+// already: a second buffer would only copy every byte once more.
 func newWriter(dst io.Writer) *writer {
-	return &writer{bw: bufio.NewWriterSize(dst, writeBufSize)}
+	if _, ok := dst.(bufferedWriter); ok {
+		return &writer{out: dst}
+	}
+	bw := bufio.NewWriterSize(dst, writeBufSize)
+	return &writer{out: bw, bw: bw}
 }
 
 // Write counts the bytes it passes on; entry data goes through it.
 func (w *writer) Write(p []byte) (int, error) {
-	n, err := w.bw.Write(p)
+	n, err := w.out.Write(p)
 	w.off += uint64(n)
 	if err != nil {
 		return n, fmt.Errorf("rezip: writing output: %w", err)
@@ -83,6 +98,9 @@ func (w *writer) Write(p []byte) (int, error) {
 }
 
 func (w *writer) flush() error {
+	if w.bw == nil {
+		return nil
+	}
 	if err := w.bw.Flush(); err != nil {
 		return fmt.Errorf("rezip: writing output: %w", err)
 	}
