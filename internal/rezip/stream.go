@@ -3,14 +3,13 @@ package rezip
 import (
 	"bufio"
 	"bytes"
-	"cmp"
 	"compress/flate"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
-	"slices"
+	"sort"
 )
 
 // entry is what the streamer remembers of an entry until its central
@@ -28,6 +27,38 @@ type entry struct {
 	seen       bool // matched by a central directory record
 }
 
+// entryChunk is how many entries are allocated at a time. The list grows
+// by chunks rather than as one slice, which append would copy at every
+// growth: for thousands of small files those copies and their garbage
+// were four times the entries' own size, all of it fresh memory.
+const entryChunk = 256
+
+// entryList holds the entries in input order, so by increasing inOffset.
+type entryList struct {
+	chunks [][]entry
+	n      int
+}
+
+func (l *entryList) len() int { return l.n }
+
+func (l *entryList) at(i int) *entry { return &l.chunks[i/entryChunk][i%entryChunk] }
+
+func (l *entryList) add(e entry) {
+	if l.n%entryChunk == 0 {
+		l.chunks = append(l.chunks, make([]entry, 0, entryChunk))
+	}
+	last := &l.chunks[len(l.chunks)-1]
+	*last = append(*last, e)
+	l.n++
+}
+
+// find returns the index of the entry whose local header starts at
+// offset.
+func (l *entryList) find(offset uint64) (int, bool) {
+	i := sort.Search(l.n, func(i int) bool { return l.at(i).inOffset >= offset })
+	return i, i < l.n && l.at(i).inOffset == offset
+}
+
 // streamer reads an archive front to back (see the package doc).
 type streamer struct {
 	br    *bufio.Reader
@@ -36,10 +67,10 @@ type streamer struct {
 	names *namer
 	res   Result
 
-	off     uint64  // input bytes consumed
-	entries []entry // in input order, so by increasing inOffset
-	next    int     // the entry the next central record most likely names
-	total   uint64  // uncompressed bytes, declared or decompressed
+	off     uint64 // input bytes consumed
+	entries entryList
+	next    int    // the entry the next central record most likely names
+	total   uint64 // uncompressed bytes, declared or decompressed
 
 	hdr     [56]byte
 	name    []byte
@@ -143,7 +174,7 @@ func (s *streamer) entry() error {
 		return err
 	}
 	name := string(rawName)
-	if len(s.entries) >= s.opts.MaxEntries {
+	if s.entries.len() >= s.opts.MaxEntries {
 		return fmt.Errorf("%w: more than %d entries", ErrLimit, s.opts.MaxEntries)
 	}
 	if flags&(flagEncrypted|flagStrongEnc|flagMaskedCD) != 0 {
@@ -217,7 +248,7 @@ func (s *streamer) entry() error {
 			}
 		}
 	}
-	s.entries = append(s.entries, e)
+	s.entries.add(e)
 	return nil
 }
 
@@ -245,15 +276,14 @@ func (s *streamer) copyData(dst io.Writer, n uint64, name string) error {
 // entry after the last one found is tried first.
 func (s *streamer) entryAt(offset uint64) *entry {
 	i := s.next
-	if i >= len(s.entries) || s.entries[i].inOffset != offset {
+	if i >= s.entries.len() || s.entries.at(i).inOffset != offset {
 		var found bool
-		i, found = slices.BinarySearchFunc(s.entries, offset, func(e entry, off uint64) int { return cmp.Compare(e.inOffset, off) })
-		if !found {
+		if i, found = s.entries.find(offset); !found {
 			return nil
 		}
 	}
 	s.next = i + 1
-	return &s.entries[i]
+	return s.entries.at(i)
 }
 
 // inputName is e's name as the input archive has it, before stripping.
@@ -439,8 +469,8 @@ func (s *streamer) directory() error {
 		records++
 	}
 	cdSize := s.off - cdStart
-	if records != uint64(len(s.entries)) {
-		return fmt.Errorf("%w: %d local entries but %d central directory records", ErrCorrupt, len(s.entries), records)
+	if records != uint64(s.entries.len()) {
+		return fmt.Errorf("%w: %d local entries but %d central directory records", ErrCorrupt, s.entries.len(), records)
 	}
 
 	h := s.hdr[:]
