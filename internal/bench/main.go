@@ -7,7 +7,9 @@
 // from a local file with the AWS SDK's uploader, and the relay of the
 // archive through `gitsource sync` and through `gitsource serve`'s handler.
 // The relay overlaps download and upload, so its time is compared with the
-// slower of the two limits.
+// slower of the two limits. The CPU time of versitygw and of the fake
+// GitHub while each process ran is recorded too: on a small machine the
+// three share the cores, and their sum shows when the CPU is the bound.
 //
 // Usage, from the repository's root:
 //
@@ -73,6 +75,9 @@ type sample struct {
 	wall   time.Duration
 	maxRSS int64         // bytes
 	cpu    time.Duration // user and system time of the whole process
+	// The CPU time of the two servers while the process ran: versitygw,
+	// and this process, which runs the fake GitHub.
+	serverCPU, providerCPU time.Duration
 }
 
 // row holds one archive's medians.
@@ -83,6 +88,9 @@ type row struct {
 	// syncRatios and serveRatios are each run's ratio, against the
 	// limits measured in the same turn.
 	syncRatios, serveRatios []float64
+	// cpu holds the median CPU times of the download, the upload and
+	// sync, each process's separately.
+	cpu [3]sample
 }
 
 // measurement is one process measured in every turn.
@@ -227,11 +235,23 @@ func bench(sizeList string, runs int, out, cache, baseline string) error {
 					return err
 				}
 				syscall.Sync()
+				server0, err := s3srv.CPUTime()
+				if err != nil {
+					return err
+				}
+				provider0 := selfCPUTime()
 				s, err := m.run(i)
 				if err != nil {
 					return fmt.Errorf("%s %s: %w", spec, m.what, err)
 				}
-				log.Printf("%-8s %-14s %8.3fs %6.1f MiB  cpu %6.3fs", spec, m.what, s.wall.Seconds(), float64(s.maxRSS)/(1<<20), s.cpu.Seconds())
+				s.providerCPU = selfCPUTime() - provider0
+				server1, err := s3srv.CPUTime()
+				if err != nil {
+					return err
+				}
+				s.serverCPU = server1 - server0
+				log.Printf("%-8s %-14s %8.3fs %6.1f MiB  cpu %6.3fs, versitygw %6.3fs, fake GitHub %6.3fs",
+					spec, m.what, s.wall.Seconds(), float64(s.maxRSS)/(1<<20), s.cpu.Seconds(), s.serverCPU.Seconds(), s.providerCPU.Seconds())
 				samples[j] = append(samples[j], s)
 			}
 		}
@@ -243,6 +263,7 @@ func bench(sizeList string, runs int, out, cache, baseline string) error {
 		for j, m := range measurements {
 			*m.dst = median(samples[j])
 		}
+		r.cpu = cpuMedians(samples[:3])
 		if baseline != "" {
 			compare := func(what string, cur, base time.Duration) {
 				log.Printf("%-8s %-5s median %.4fs, baseline %.4fs: %+.1f%%", spec, what, cur.Seconds(), base.Seconds(), 100*(cur.Seconds()/base.Seconds()-1))
@@ -258,7 +279,8 @@ func bench(sizeList string, runs int, out, cache, baseline string) error {
 	}
 	table := render(rows) + fmt.Sprintf("\nFresh memory on this machine: the first touch of 16 MiB takes %.1f ms, and a process that touches\n16 MiB runs %.1f ms longer, start to exit, than one that touches none (`child touch`, median of 7).\n",
 		touch.Seconds()*1000, process.Seconds()*1000)
-	fmt.Print(table)
+	cpuTable := renderCPU(rows)
+	fmt.Print(table, "\n", cpuTable)
 	if out == "" {
 		return nil
 	}
@@ -273,7 +295,7 @@ func bench(sizeList string, runs int, out, cache, baseline string) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(out, []byte(report(table, benches, profile, sizeList, runs)), 0o644)
+	return os.WriteFile(out, []byte(report(table, cpuTable, benches, profile, sizeList, runs)), 0o644)
 }
 
 // childEnv is the environment of the measured processes: the bench's own,
@@ -421,6 +443,37 @@ func maxRSS(ps *os.ProcessState) int64 {
 	return 0
 }
 
+// selfCPUTime returns the user and system time of this process so far.
+func selfCPUTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// cpuMedians returns, for each measurement's samples, the median wall time
+// and the median of each CPU time, taken separately.
+func cpuMedians(samples [][]sample) (out [3]sample) {
+	mid := func(s []sample, f func(sample) time.Duration) time.Duration {
+		d := make([]time.Duration, len(s))
+		for i, x := range s {
+			d[i] = f(x)
+		}
+		slices.Sort(d)
+		return d[len(d)/2]
+	}
+	for i, s := range samples {
+		out[i] = sample{
+			wall:        mid(s, func(x sample) time.Duration { return x.wall }),
+			cpu:         mid(s, func(x sample) time.Duration { return x.cpu }),
+			serverCPU:   mid(s, func(x sample) time.Duration { return x.serverCPU }),
+			providerCPU: mid(s, func(x sample) time.Duration { return x.providerCPU }),
+		}
+	}
+	return out
+}
+
 func median(s []sample) sample {
 	sort.Slice(s, func(i, j int) bool { return s[i].wall < s[j].wall })
 	m := s[len(s)/2]
@@ -465,6 +518,25 @@ func render(rows []row) string {
 	return b.String()
 }
 
+// renderCPU tabulates the CPU time of every process in the download, the
+// upload and the relay through sync. serve is left out: its process and
+// versitygw also served the warm-up push, outside the time measured.
+func renderCPU(rows []row) string {
+	var b strings.Builder
+	b.WriteString("| archive | measured | wall | CPU of the process | CPU of versitygw | CPU of the fake GitHub | CPU in all | cores busy |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|\n")
+	for _, r := range rows {
+		for i, what := range []string{"download", "upload with the SDK", "relay: `gitsource sync`"} {
+			c := r.cpu[i]
+			total := c.cpu + c.serverCPU + c.providerCPU
+			fmt.Fprintf(&b, "| %s | %s | %.3f s | %.3f s | %.3f s | %.3f s | %.3f s | %.2f |\n",
+				r.name, what, c.wall.Seconds(), c.cpu.Seconds(), c.serverCPU.Seconds(), c.providerCPU.Seconds(),
+				total.Seconds(), total.Seconds()/c.wall.Seconds())
+		}
+	}
+	return b.String()
+}
+
 // span returns the range of ratios, "min–max".
 func span(ratios []float64) string {
 	return fmt.Sprintf("%.2f–%.2f", slices.Min(ratios), slices.Max(ratios))
@@ -476,7 +548,7 @@ func rate(d time.Duration, size int64) string {
 
 func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 
-func report(table, benches, profile, sizes string, runs int) string {
+func report(table, cpuTable, benches, profile, sizes string, runs int) string {
 	var b strings.Builder
 	b.WriteString("# Benchmarks\n\n")
 	b.WriteString("End-to-end figures for relaying an archive from a provider to S3, against the limits of the\n")
@@ -505,6 +577,15 @@ func report(table, benches, profile, sizes string, runs int) string {
 	b.WriteString("From 256 MiB on, both are lost in the whole, and a server reuses its part buffers.\n\n")
 	fmt.Fprintf(&b, "Machine: %s, %d cores, %s, %s/%s, %s, %s.\n\n", cpuModel(), runtime.NumCPU(), memTotal(), runtime.GOOS, runtime.GOARCH, runtime.Version(), time.Now().UTC().Format("2006-01-02"))
 	b.WriteString(table)
+	b.WriteString("\n## Where the machine's CPU goes\n\n")
+	b.WriteString("The CPU time of every process while the measured one ran, from the same runs (medians, each\n")
+	b.WriteString("column taken apart): the measured process; versitygw, from its threads' scheduler statistics;\n")
+	b.WriteString("and the bench's own process, which runs the fake GitHub. \"Cores busy\" is their sum over the\n")
+	fmt.Fprintf(&b, "wall time, out of the machine's %d. Where it nears that number, the measurement is bound by the\n", runtime.NumCPU())
+	b.WriteString("machine's CPU rather than by a wait, and the relay, which runs the three at once, takes about\n")
+	b.WriteString("the time of its CPU in all over the cores. `serve` is left out: its process and versitygw also\n")
+	b.WriteString("served the warm-up push, outside the time measured.\n\n")
+	b.WriteString(cpuTable)
 	b.WriteString("\n## Micro-benchmarks\n\n")
 	b.WriteString("`go test -run '^$' -bench ... -benchtime 2s -count 3`, run by the same command: Verify+Parse of a\n")
 	b.WriteString("typical (~8 KiB) and a 1 MiB push per provider, the handler's acknowledgement path, the relay\n")

@@ -40,6 +40,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -244,6 +245,36 @@ func (s *Server) Close() error {
 		s.closeErr = errors.Join(s.stop(), os.RemoveAll(s.dir))
 	})
 	return s.closeErr
+}
+
+// CPUTime returns the CPU time versitygw has used so far, all its threads
+// together, in nanoseconds from the scheduler's statistics. It needs
+// Linux's /proc.
+func (s *Server) CPUTime() (time.Duration, error) {
+	return processCPUTime(s.cmd.Process.Pid)
+}
+
+// processCPUTime returns the CPU time of every thread of process pid, from
+// /proc/PID/task/*/schedstat (Linux only): in nanoseconds, where
+// /proc/PID/stat counts clock ticks, 10 ms each.
+func processCPUTime(pid int) (time.Duration, error) {
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	if err != nil || len(tasks) == 0 {
+		return 0, fmt.Errorf("s3test: no scheduler statistics for process %d", pid)
+	}
+	var total time.Duration
+	for _, t := range tasks {
+		data, err := os.ReadFile(t)
+		if err != nil {
+			continue // a thread that exited
+		}
+		ns, err := strconv.ParseInt(strings.Fields(string(data) + " x")[0], 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("s3test: %s: %q", t, data)
+		}
+		total += time.Duration(ns)
+	}
+	return total, nil
 }
 
 // Endpoint returns the server's base URL, http://127.0.0.1:PORT.

@@ -1,12 +1,14 @@
 package s3test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -159,4 +161,35 @@ func TestBinaryLookup(t *testing.T) {
 			t.Fatalf("Binary() error = %v, want one naming %q", err, InstallCommand)
 		}
 	})
+}
+
+// TestCPUTime checks that versitygw's CPU time grows with its work: a
+// 16 MiB object costs it at least the SHA-256 of its bytes, which its
+// signature check computes, milliseconds on any machine.
+func TestCPUTime(t *testing.T) {
+	if _, err := os.Stat("/proc/self/task"); err != nil {
+		t.Skip("no /proc: CPUTime reads Linux's scheduler statistics")
+	}
+	s := Start(t)
+	bucket := s.NewBucket(t, false)
+	before, err := s.CPUTime()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Client(t).PutObject(context.Background(), &s3.PutObjectInput{
+		Bucket: aws.String(bucket), Key: aws.String("big"), Body: bytes.NewReader(make([]byte, 16<<20)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := s.CPUTime()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after-before < 2*time.Millisecond {
+		t.Errorf("CPUTime grew by %v for a 16 MiB object, want milliseconds", after-before)
+	}
+	if _, err := processCPUTime(-1); err == nil {
+		t.Error("processCPUTime(-1) did not fail")
+	}
 }
