@@ -268,7 +268,12 @@ func processCPUTime(pid int) (time.Duration, error) {
 		if err != nil {
 			continue // a thread that exited
 		}
-		ns, err := strconv.ParseInt(strings.Fields(string(data) + " x")[0], 10, 64)
+		// The first field is the thread's time on a CPU.
+		fields := strings.Fields(string(data))
+		if len(fields) == 0 {
+			return 0, fmt.Errorf("s3test: %s is empty", t)
+		}
+		ns, err := strconv.ParseInt(fields[0], 10, 64)
 		if err != nil {
 			return 0, fmt.Errorf("s3test: %s: %q", t, data)
 		}
