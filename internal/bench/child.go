@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -26,20 +27,19 @@ var touched []byte
 //
 //	child download URL
 //	child upload FILE ENDPOINT BUCKET KEY
+//	child pipe-sdk URL ENDPOINT BUCKET KEY
+//	child pipe-sink URL SINK KEY
 //	child touch MIB
 func child(args []string) error {
 	ctx := context.Background()
 	switch {
 	case len(args) == 2 && args[0] == "download":
-		resp, err := http.Get(args[1])
+		body, err := get(args[1])
 		if err != nil {
 			return err
 		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("download: %s", resp.Status)
-		}
-		_, err = io.Copy(io.Discard, resp.Body)
+		defer body.Close()
+		_, err = io.Copy(io.Discard, body)
 		return err
 	case len(args) == 5 && args[0] == "upload":
 		f, err := os.Open(args[1])
@@ -47,20 +47,30 @@ func child(args []string) error {
 			return err
 		}
 		defer f.Close()
-		cfg, err := config.LoadDefaultConfig(ctx)
+		return sdkUpload(ctx, f, args[2], args[3], args[4])
+	case len(args) == 5 && args[0] == "pipe-sdk":
+		// The simplest relay the SDK makes: the download streamed,
+		// untouched, into its uploader.
+		body, err := get(args[1])
 		if err != nil {
 			return err
 		}
-		client := s3.NewFromConfig(cfg, func(o *s3.Options) {
-			o.BaseEndpoint, o.UsePathStyle = aws.String(args[2]), true
-		})
-		// The limit is measured with the uploader the S3 sink uses.
-		//lint:ignore SA1019 see the S3 sink's choice of uploader
-		up := manager.NewUploader(client, func(u *manager.Uploader) {
-			u.PartSize, u.Concurrency = sink.DefaultPartSize, sink.DefaultConcurrency
-		})
-		//lint:ignore SA1019 see above
-		_, err = up.Upload(ctx, &s3.PutObjectInput{Bucket: aws.String(args[3]), Key: aws.String(args[4]), Body: f})
+		defer body.Close()
+		return sdkUpload(ctx, body, args[2], args[3], args[4])
+	case len(args) == 4 && args[0] == "pipe-sink":
+		// The relay without the re-rooting, the ref's look-up and the
+		// check of what the key holds: the download streamed, untouched,
+		// into gitsource's S3 sink.
+		body, err := get(args[1])
+		if err != nil {
+			return err
+		}
+		defer body.Close()
+		s, err := sink.Open(ctx, args[2])
+		if err != nil {
+			return err
+		}
+		_, err = s.Put(ctx, args[3], body, nil)
 		return err
 	case len(args) == 2 && args[0] == "touch":
 		// Fresh memory, as the relay's part buffers are in a new process:
@@ -78,7 +88,41 @@ func child(args []string) error {
 		fmt.Println(time.Since(start).Nanoseconds())
 		return nil
 	}
-	return fmt.Errorf("usage: child download URL | child upload FILE ENDPOINT BUCKET KEY | child touch MIB")
+	return errors.New("usage: child download URL | child upload FILE ENDPOINT BUCKET KEY | child pipe-sdk URL ENDPOINT BUCKET KEY | child pipe-sink URL SINK KEY | child touch MIB")
+}
+
+// get starts the download of url and returns its body.
+func get(url string) (io.ReadCloser, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		return nil, fmt.Errorf("download: %s", resp.Status)
+	}
+	return resp.Body, nil
+}
+
+// sdkUpload stores body as bucket/key at endpoint with the SDK's uploader,
+// with the S3 sink's part size and concurrency. A file is read in place;
+// any other body is read part by part into the uploader's buffers.
+func sdkUpload(ctx context.Context, body io.Reader, endpoint, bucket, key string) error {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return err
+	}
+	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		o.BaseEndpoint, o.UsePathStyle = aws.String(endpoint), true
+	})
+	// The SDK's own uploader, which the S3 sink's upload replaces.
+	//lint:ignore SA1019 see the S3 sink's choice of uploader
+	up := manager.NewUploader(client, func(u *manager.Uploader) {
+		u.PartSize, u.Concurrency = sink.DefaultPartSize, sink.DefaultConcurrency
+	})
+	//lint:ignore SA1019 see above
+	_, err = up.Upload(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: body})
+	return err
 }
 
 // createBucket makes the benchmark's bucket, versioned as CodePipeline

@@ -7,9 +7,12 @@
 // from a local file with the AWS SDK's uploader, and the relay of the
 // archive through `gitsource sync` and through `gitsource serve`'s handler.
 // The relay overlaps download and upload, so its time is compared with the
-// slower of the two limits. The CPU time of versitygw and of the fake
-// GitHub while each process ran is recorded too: on a small machine the
-// three share the cores, and their sum shows when the CPU is the bound.
+// slower of the two limits. Two pipes, the download streamed untouched into
+// the SDK's uploader and into the S3 sink, show a relay's floor: what any
+// relay pays on this machine before it re-roots anything. The CPU time of
+// versitygw and of the fake GitHub while each process ran is recorded too:
+// on a small machine the three share the cores, and their sum shows when
+// the CPU is the bound.
 //
 // Usage, from the repository's root:
 //
@@ -85,12 +88,39 @@ type row struct {
 	name, kind                           string
 	size                                 int64
 	download, upload, relaySync, handler sample
-	// syncRatios and serveRatios are each run's ratio, against the
-	// limits measured in the same turn.
-	syncRatios, serveRatios []float64
-	// cpu holds the median CPU times of the download, the upload and
-	// sync, each process's separately.
-	cpu [3]sample
+	// pipeSDK and pipeSink are the download streamed, untouched, into the
+	// SDK's uploader and into gitsource's S3 sink: a relay's floor.
+	pipeSDK, pipeSink sample
+	// The ratios of each run, against the limits measured in the same
+	// turn.
+	syncRatios, serveRatios, pipeSDKRatios, pipeSinkRatios []float64
+	// cpu holds the median CPU times of the processes in cpuMeasured
+	// order, each process's separately.
+	cpu []sample
+}
+
+// The measurements of every turn, in the order they run.
+const (
+	measureDownload = iota
+	measureUpload
+	measureSync
+	measureServe
+	measurePipeSDK
+	measurePipeSink
+)
+
+// cpuMeasured are the measurements of the CPU table, with their labels.
+// serve is left out: its process and versitygw also served the warm-up
+// push, outside the time measured.
+var cpuMeasured = []struct {
+	index int
+	label string
+}{
+	{measureDownload, "download"},
+	{measureUpload, "upload with the SDK"},
+	{measurePipeSDK, "download piped into the SDK's uploader"},
+	{measurePipeSink, "download piped into the S3 sink"},
+	{measureSync, "relay: `gitsource sync`"},
 }
 
 // measurement is one process measured in every turn.
@@ -149,10 +179,11 @@ func bench(sizeList string, runs int, out, cache, baseline string) error {
 		"AWS_CONFIG_FILE=" + filepath.Join(tmp, "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(tmp, "none"),
 	}
 	const secret = "bench-secret"
+	sinkURL := fmt.Sprintf("s3://%s/relay?endpoint=%s&use_path_style=true&region=%s", bucket, s3srv.Endpoint(), s3srv.Region())
 	env := append(childEnv(), awsEnv...)
 	env = append(env,
 		"GITHUB_WEBHOOK_SECRET="+secret, "GITHUB_API_URL="+gh.URL(), "GITHUB_ARCHIVE_HOSTS="+gh.CodeloadHost(),
-		fmt.Sprintf("GITSOURCE_SINK=s3://%s/relay?endpoint=%s&use_path_style=true&region=%s", bucket, s3srv.Endpoint(), s3srv.Region()))
+		"GITSOURCE_SINK="+sinkURL)
 	// Each run writes a key of its own: a key that already holds the commit
 	// would be answered "already stored" without a download.
 	keyed := func(mode string, run int) []string {
@@ -200,17 +231,23 @@ func bench(sizeList string, runs int, out, cache, baseline string) error {
 			return s, err
 		}
 		measurements := []measurement{
-			{"download", &r.download, func(int) (sample, error) {
+			measureDownload: {"download", &r.download, func(int) (sample, error) {
 				return runChild(exec.Command(self, "child", "download", archiveURL), nil)
 			}},
-			{"upload (SDK)", &r.upload, func(i int) (sample, error) {
+			measureUpload: {"upload (SDK)", &r.upload, func(i int) (sample, error) {
 				return runChild(exec.Command(self, "child", "upload", path, s3srv.Endpoint(), bucket, fmt.Sprintf("upload/%s-%d.zip", sha, i)), awsEnv)
 			}},
-			{"relay (sync)", &r.relaySync, func(i int) (sample, error) {
+			measureSync: {"relay (sync)", &r.relaySync, func(i int) (sample, error) {
 				return relaySync(bin, "sync", i)
 			}},
-			{"relay (serve)", &r.handler, func(i int) (sample, error) {
+			measureServe: {"relay (serve)", &r.handler, func(i int) (sample, error) {
 				return relayThroughServe(bin, keyed(spec+"-serve", i), secret, sha)
+			}},
+			measurePipeSDK: {"pipe (SDK)", &r.pipeSDK, func(i int) (sample, error) {
+				return runChild(exec.Command(self, "child", "pipe-sdk", archiveURL, s3srv.Endpoint(), bucket, fmt.Sprintf("pipe-sdk/%s-%d.zip", sha, i)), awsEnv)
+			}},
+			measurePipeSink: {"pipe (sink)", &r.pipeSink, func(i int) (sample, error) {
+				return runChild(exec.Command(self, "child", "pipe-sink", archiveURL, sinkURL, fmt.Sprintf("pipe-sink/%s-%d.zip", sha, i)), awsEnv)
 			}},
 		}
 		var baseSync, baseServe sample
@@ -223,7 +260,8 @@ func bench(sizeList string, runs int, out, cache, baseline string) error {
 					return relayThroughServe(baseline, keyed(spec+"-baseline-serve", i), secret, sha)
 				}})
 		}
-		// The runs take turns (download, upload, sync, serve, then again),
+		// The runs take turns (download, upload, sync, serve, the pipes,
+		// then again),
 		// so that a machine whose pace drifts during the benchmark (page
 		// cache, a virtual disk's credits) weighs on every measurement
 		// alike rather than on whichever comes last.
@@ -256,14 +294,19 @@ func bench(sizeList string, runs int, out, cache, baseline string) error {
 			}
 		}
 		for i := range runs {
-			limit := max(samples[0][i].wall, samples[1][i].wall).Seconds()
-			r.syncRatios = append(r.syncRatios, samples[2][i].wall.Seconds()/limit)
-			r.serveRatios = append(r.serveRatios, samples[3][i].wall.Seconds()/limit)
+			limit := max(samples[measureDownload][i].wall, samples[measureUpload][i].wall).Seconds()
+			ratio := func(j int) float64 { return samples[j][i].wall.Seconds() / limit }
+			r.syncRatios = append(r.syncRatios, ratio(measureSync))
+			r.serveRatios = append(r.serveRatios, ratio(measureServe))
+			r.pipeSDKRatios = append(r.pipeSDKRatios, ratio(measurePipeSDK))
+			r.pipeSinkRatios = append(r.pipeSinkRatios, ratio(measurePipeSink))
+		}
+		for _, c := range cpuMeasured {
+			r.cpu = append(r.cpu, cpuMedian(samples[c.index]))
 		}
 		for j, m := range measurements {
 			*m.dst = median(samples[j])
 		}
-		r.cpu = cpuMedians(samples[:3])
 		if baseline != "" {
 			compare := func(what string, cur, base time.Duration) {
 				log.Printf("%-8s %-5s median %.4fs, baseline %.4fs: %+.1f%%", spec, what, cur.Seconds(), base.Seconds(), 100*(cur.Seconds()/base.Seconds()-1))
@@ -277,6 +320,7 @@ func bench(sizeList string, runs int, out, cache, baseline string) error {
 	if err != nil {
 		return err
 	}
+	floorTable := renderFloor(rows)
 	table := render(rows) + fmt.Sprintf("\nFresh memory on this machine: the first touch of 16 MiB takes %.1f ms, and a process that touches\n16 MiB runs %.1f ms longer, start to exit, than one that touches none (`child touch`, median of 7).\n",
 		touch.Seconds()*1000, process.Seconds()*1000)
 	cpuTable := ""
@@ -285,7 +329,7 @@ func bench(sizeList string, runs int, out, cache, baseline string) error {
 	} else {
 		log.Printf("versitygw's CPU time could not be read (it needs Linux's /proc): the CPU table is left out")
 	}
-	fmt.Print(table, "\n", cpuTable)
+	fmt.Print(table, "\n", floorTable, "\n", cpuTable)
 	if out == "" {
 		return nil
 	}
@@ -300,7 +344,7 @@ func bench(sizeList string, runs int, out, cache, baseline string) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(out, []byte(report(table, cpuTable, benches, profile, sizeList, runs)), 0o644)
+	return os.WriteFile(out, []byte(report(table, floorTable, cpuTable, benches, profile, sizeList, runs)), 0o644)
 }
 
 // childEnv is the environment of the measured processes: the bench's own,
@@ -456,25 +500,22 @@ func selfCPUTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// cpuMedians returns, for each measurement's samples, the median wall time
-// and the median of each CPU time, taken separately.
-func cpuMedians(samples [][]sample) (out [3]sample) {
-	mid := func(s []sample, f func(sample) time.Duration) time.Duration {
+// cpuMedian returns the median wall time of one measurement's samples and
+// the median of each CPU time, taken separately.
+func cpuMedian(s []sample) sample {
+	mid := func(f func(sample) time.Duration) time.Duration {
 		d := make([]time.Duration, len(s))
 		for i, x := range s {
 			d[i] = f(x)
 		}
 		return middle(d)
 	}
-	for i, s := range samples {
-		out[i] = sample{
-			wall:        mid(s, func(x sample) time.Duration { return x.wall }),
-			cpu:         mid(s, func(x sample) time.Duration { return x.cpu }),
-			serverCPU:   mid(s, func(x sample) time.Duration { return x.serverCPU }),
-			providerCPU: mid(s, func(x sample) time.Duration { return x.providerCPU }),
-		}
+	return sample{
+		wall:        mid(func(x sample) time.Duration { return x.wall }),
+		cpu:         mid(func(x sample) time.Duration { return x.cpu }),
+		serverCPU:   mid(func(x sample) time.Duration { return x.serverCPU }),
+		providerCPU: mid(func(x sample) time.Duration { return x.providerCPU }),
 	}
-	return out
 }
 
 // middle returns the median of d, which it sorts.
@@ -527,19 +568,34 @@ func render(rows []row) string {
 	return b.String()
 }
 
-// renderCPU tabulates the CPU time of every process in the download, the
-// upload and the relay through sync. serve is left out: its process and
-// versitygw also served the warm-up push, outside the time measured.
+// renderFloor tabulates the two pipes beside the relay through sync, each
+// with its ratio to the slower limit.
+func renderFloor(rows []row) string {
+	var b strings.Builder
+	b.WriteString("| archive | download piped into the SDK's uploader | ratio (runs) | download piped into the S3 sink | ratio (runs) | relay: `gitsource sync` | ratio (runs) |\n")
+	b.WriteString("|---|---|---|---|---|---|---|\n")
+	for _, r := range rows {
+		limit := max(r.download.wall, r.upload.wall).Seconds()
+		fmt.Fprintf(&b, "| %s | %.3f s | %.2f (%s) | %.3f s | %.2f (%s) | %.3f s | %.2f (%s) |\n", r.name,
+			r.pipeSDK.wall.Seconds(), r.pipeSDK.wall.Seconds()/limit, span(r.pipeSDKRatios),
+			r.pipeSink.wall.Seconds(), r.pipeSink.wall.Seconds()/limit, span(r.pipeSinkRatios),
+			r.relaySync.wall.Seconds(), r.relaySync.wall.Seconds()/limit, span(r.syncRatios))
+	}
+	return b.String()
+}
+
+// renderCPU tabulates the CPU time of every process in the measurements of
+// cpuMeasured.
 func renderCPU(rows []row) string {
 	var b strings.Builder
 	b.WriteString("| archive | measured | wall | CPU of the process | CPU of versitygw | CPU of the fake GitHub | CPU in all | cores busy |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
-		for i, what := range []string{"download", "upload with the SDK", "relay: `gitsource sync`"} {
+		for i, m := range cpuMeasured {
 			c := r.cpu[i]
 			total := c.cpu + c.serverCPU + c.providerCPU
 			fmt.Fprintf(&b, "| %s | %s | %.3f s | %.3f s | %.3f s | %.3f s | %.3f s | %.2f |\n",
-				r.name, what, c.wall.Seconds(), c.cpu.Seconds(), c.serverCPU.Seconds(), c.providerCPU.Seconds(),
+				r.name, m.label, c.wall.Seconds(), c.cpu.Seconds(), c.serverCPU.Seconds(), c.providerCPU.Seconds(),
 				total.Seconds(), total.Seconds()/c.wall.Seconds())
 		}
 	}
@@ -557,7 +613,7 @@ func rate(d time.Duration, size int64) string {
 
 func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 
-func report(table, cpuTable, benches, profile, sizes string, runs int) string {
+func report(table, floorTable, cpuTable, benches, profile, sizes string, runs int) string {
 	var b strings.Builder
 	b.WriteString("# Benchmarks\n\n")
 	b.WriteString("End-to-end figures for relaying an archive from a provider to S3, against the limits of the\n")
@@ -566,8 +622,8 @@ func report(table, cpuTable, benches, profile, sizes string, runs int) string {
 	fmt.Fprintf(&b, "Made by `go run ./internal/bench -sizes %s -runs %d` (median of the runs; peak RSS is the\n", sizes, runs)
 	b.WriteString("worst run's), each measurement in its own process, with the fake GitHub of the tests and\n")
 	b.WriteString("versitygw on loopback writing to a versioned bucket, emptied before every run. The runs take\n")
-	b.WriteString("turns (download, upload, sync, serve, and again), so that drift in the machine's pace weighs on\n")
-	b.WriteString("all alike. `sync` is timed as a command, start-up and the ref's look-up\n")
+	b.WriteString("turns (download, upload, sync, serve, the two pipes below, and again), so that drift in the\n")
+	b.WriteString("machine's pace weighs on all alike. `sync` is timed as a command, start-up and the ref's look-up\n")
 	b.WriteString("included; `serve` from the push's POST to its answer, on a server already warmed up by a\n")
 	b.WriteString("small push, as a long-running server is. CPU is the user and system time of the measured\n")
 	b.WriteString("process (for serve, its warm-up push included); the fake GitHub and versitygw share the same\n")
@@ -590,6 +646,7 @@ func report(table, cpuTable, benches, profile, sizes string, runs int) string {
 	b.WriteString("measured here.\n\n")
 	fmt.Fprintf(&b, "Machine: %s, %d cores, %s, %s/%s, %s, %s.\n\n", cpuModel(), runtime.NumCPU(), memTotal(), runtime.GOOS, runtime.GOARCH, runtime.Version(), time.Now().UTC().Format("2006-01-02"))
 	b.WriteString(table)
+	writeFloorSection(&b, floorTable)
 	if cpuTable != "" {
 		writeCPUSection(&b, cpuTable)
 	}
@@ -603,6 +660,20 @@ func report(table, cpuTable, benches, profile, sizes string, runs int) string {
 	b.WriteString("`go tool pprof -top -focus 'gitsource.\\(\\*Relay\\)|rezip' relay.cpu`:\n\n")
 	b.WriteString(profile)
 	return b.String()
+}
+
+// writeFloorSection writes the section of the report that holds
+// floorTable.
+func writeFloorSection(b *strings.Builder, floorTable string) {
+	b.WriteString("\n## What any relay pays on this machine\n\n")
+	b.WriteString("Two more processes take the same turns: the download streamed, untouched, into the SDK's\n")
+	b.WriteString("uploader (the simplest relay the SDK makes), and into gitsource's S3 sink (`child pipe-sdk` and\n")
+	b.WriteString("`child pipe-sink`). Neither re-roots the archive, looks the ref up or checks what the key holds;\n")
+	b.WriteString("each starts as a new process, as `sync` does. Against the same limits, their ratios are a\n")
+	b.WriteString("relay's floor here: what `sync`'s would be if the re-rooting, the look-up and the check were\n")
+	b.WriteString("free. The SDK's uploader reads a stream part by part into buffers of its own, where the sink\n")
+	b.WriteString("reads it straight into the part buffers it keeps.\n\n")
+	b.WriteString(floorTable)
 }
 
 // writeCPUSection writes the section of the report that holds cpuTable.
