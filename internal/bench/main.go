@@ -261,10 +261,9 @@ func bench(sizeList string, runs int, out, cache, baseline string) error {
 				}})
 		}
 		// The runs take turns (download, upload, sync, serve, the pipes,
-		// then again),
-		// so that a machine whose pace drifts during the benchmark (page
-		// cache, a virtual disk's credits) weighs on every measurement
-		// alike rather than on whichever comes last.
+		// then again), so that a machine whose pace drifts during the
+		// benchmark (page cache, a virtual disk's credits) weighs on every
+		// measurement alike rather than on whichever comes last.
 		samples := make([][]sample, len(measurements))
 		for i := 0; i < runs; i++ {
 			for j, m := range measurements {
