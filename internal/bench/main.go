@@ -294,11 +294,11 @@ func bench(sizeList string, runs int, out, cache, baseline string) error {
 		}
 		for i := range runs {
 			limit := max(samples[measureDownload][i].wall, samples[measureUpload][i].wall).Seconds()
-			ratio := func(j int) float64 { return samples[j][i].wall.Seconds() / limit }
-			r.syncRatios = append(r.syncRatios, ratio(measureSync))
-			r.serveRatios = append(r.serveRatios, ratio(measureServe))
-			r.pipeSDKRatios = append(r.pipeSDKRatios, ratio(measurePipeSDK))
-			r.pipeSinkRatios = append(r.pipeSinkRatios, ratio(measurePipeSink))
+			turnRatio := func(j int) float64 { return samples[j][i].wall.Seconds() / limit }
+			r.syncRatios = append(r.syncRatios, turnRatio(measureSync))
+			r.serveRatios = append(r.serveRatios, turnRatio(measureServe))
+			r.pipeSDKRatios = append(r.pipeSDKRatios, turnRatio(measurePipeSDK))
+			r.pipeSinkRatios = append(r.pipeSinkRatios, turnRatio(measurePipeSink))
 		}
 		for _, c := range cpuMeasured {
 			r.cpu = append(r.cpu, cpuMedian(samples[c.index]))
@@ -556,11 +556,11 @@ func render(rows []row) string {
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
 		limit := max(r.download.wall, r.upload.wall)
-		fmt.Fprintf(&b, "| %s (%.1f MiB) | %s | %s | %s | %s | %.2f (%s) | %s | %.2f (%s) | %s | %s | %s | %.2f / %.2f / %.2f s |\n",
+		fmt.Fprintf(&b, "| %s (%.1f MiB) | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.2f / %.2f / %.2f s |\n",
 			r.name, float64(r.size)/(1<<20), r.kind,
 			rate(r.download.wall, r.size), rate(r.upload.wall, r.size),
-			rate(r.relaySync.wall, r.size), r.relaySync.wall.Seconds()/limit.Seconds(), span(r.syncRatios),
-			rate(r.handler.wall, r.size), r.handler.wall.Seconds()/limit.Seconds(), span(r.serveRatios),
+			rate(r.relaySync.wall, r.size), ratio(r.relaySync.wall, limit, r.syncRatios),
+			rate(r.handler.wall, r.size), ratio(r.handler.wall, limit, r.serveRatios),
 			mib(r.relaySync.maxRSS), mib(r.handler.maxRSS), mib(r.upload.maxRSS),
 			r.upload.cpu.Seconds(), r.relaySync.cpu.Seconds(), r.handler.cpu.Seconds())
 	}
@@ -574,11 +574,11 @@ func renderFloor(rows []row) string {
 	b.WriteString("| archive | download piped into the SDK's uploader | ratio (runs) | download piped into the S3 sink | ratio (runs) | relay: `gitsource sync` | ratio (runs) |\n")
 	b.WriteString("|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
-		limit := max(r.download.wall, r.upload.wall).Seconds()
-		fmt.Fprintf(&b, "| %s | %.3f s | %.2f (%s) | %.3f s | %.2f (%s) | %.3f s | %.2f (%s) |\n", r.name,
-			r.pipeSDK.wall.Seconds(), r.pipeSDK.wall.Seconds()/limit, span(r.pipeSDKRatios),
-			r.pipeSink.wall.Seconds(), r.pipeSink.wall.Seconds()/limit, span(r.pipeSinkRatios),
-			r.relaySync.wall.Seconds(), r.relaySync.wall.Seconds()/limit, span(r.syncRatios))
+		limit := max(r.download.wall, r.upload.wall)
+		fmt.Fprintf(&b, "| %s | %.3f s | %s | %.3f s | %s | %.3f s | %s |\n", r.name,
+			r.pipeSDK.wall.Seconds(), ratio(r.pipeSDK.wall, limit, r.pipeSDKRatios),
+			r.pipeSink.wall.Seconds(), ratio(r.pipeSink.wall, limit, r.pipeSinkRatios),
+			r.relaySync.wall.Seconds(), ratio(r.relaySync.wall, limit, r.syncRatios))
 	}
 	return b.String()
 }
@@ -601,9 +601,10 @@ func renderCPU(rows []row) string {
 	return b.String()
 }
 
-// span returns the range of ratios, "min–max".
-func span(ratios []float64) string {
-	return fmt.Sprintf("%.2f–%.2f", slices.Min(ratios), slices.Max(ratios))
+// ratio returns a median time over the limit's, with the range of the
+// runs' own ratios: "1.10 (0.95–1.30)".
+func ratio(d, limit time.Duration, runs []float64) string {
+	return fmt.Sprintf("%.2f (%.2f–%.2f)", d.Seconds()/limit.Seconds(), slices.Min(runs), slices.Max(runs))
 }
 
 func rate(d time.Duration, size int64) string {
