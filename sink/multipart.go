@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -54,12 +56,21 @@ type uploaded struct {
 // heap is a few MiB, every part buffer allocated on its own starts a
 // garbage collection that finds nothing to free, three in a 16 MiB relay.
 // Memory not yet written to is address space only.
+//
+// On Linux the carved buffers are mapped outside the Go heap, and kept
+// whenever they come back. On the heap, they would count as live memory,
+// and the garbage collector lets the heap grow to twice that before it
+// collects: a relay of a 2 GiB archive peaked at 69 MiB. The mapping is
+// released once the partBuffers is unreachable; every request body made
+// from its buffers (see body) holds it until then, since an HTTP transport
+// may still read a body after its request returned.
 type partBuffers struct {
 	size   int64
 	keep   int
 	mu     sync.Mutex
 	free   []*[]byte
 	carved bool
+	region []byte // the carved buffers, when mapped outside the Go heap
 }
 
 // maxCarve bounds the buffers carved from one allocation: beyond it,
@@ -92,7 +103,11 @@ func (b *partBuffers) get() *[]byte {
 // carve puts n buffers cut from one allocation on the free list, the first
 // in memory last, to be lent first.
 func (b *partBuffers) carve(n int64) {
-	mem := newPartBuffer(n * b.size)
+	mem, release := newPartRegion(n * b.size)
+	if release != nil {
+		b.region = mem
+		runtime.AddCleanup(b, func(release func()) { release() }, release)
+	}
 	for i := n - 1; i >= 0; i-- {
 		buf := mem[i*b.size : (i+1)*b.size : (i+1)*b.size]
 		b.free = append(b.free, &buf)
@@ -102,9 +117,32 @@ func (b *partBuffers) carve(n int64) {
 func (b *partBuffers) put(buf *[]byte) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if len(b.free) < b.keep {
+	if len(b.free) < b.keep || b.mapped(*buf) {
 		b.free = append(b.free, buf)
 	}
+}
+
+// mapped reports whether buf is one of the buffers carved from memory
+// mapped outside the Go heap, which are never dropped: nothing else would
+// reuse their memory.
+func (b *partBuffers) mapped(buf []byte) bool {
+	if len(b.region) == 0 || len(buf) == 0 {
+		return false
+	}
+	start, p := uintptr(unsafe.Pointer(unsafe.SliceData(b.region))), uintptr(unsafe.Pointer(unsafe.SliceData(buf)))
+	return p >= start && p < start+uintptr(len(b.region))
+}
+
+// body returns data, lent by b or not, as a request body that keeps b
+// reachable while the body is.
+func (b *partBuffers) body(data []byte) io.ReadSeeker {
+	return &partBody{Reader: bytes.NewReader(data), owner: b}
+}
+
+// partBody is a request body that holds the buffers its bytes came from.
+type partBody struct {
+	*bytes.Reader
+	owner *partBuffers
 }
 
 // upload stores body as req.key: with one PutObject when body holds less
@@ -396,7 +434,7 @@ func (s *S3Sink) putObject(ctx context.Context, req objectRequest, data []byte) 
 	in := &s3.PutObjectInput{
 		Bucket:      aws.String(s.bucket),
 		Key:         aws.String(req.key),
-		Body:        bytes.NewReader(data),
+		Body:        s.buffers.body(data),
 		ContentType: aws.String(s.opts.ContentType),
 		Metadata:    req.metadata,
 		IfMatch:     req.ifMatch,
@@ -435,7 +473,7 @@ func (s *S3Sink) uploadPart(ctx context.Context, key, id string, num int32, data
 		Key:               aws.String(key),
 		UploadId:          aws.String(id),
 		PartNumber:        aws.Int32(num),
-		Body:              bytes.NewReader(data),
+		Body:              s.buffers.body(data),
 		ChecksumAlgorithm: s.checksum,
 	}, s.opts.ClientOptions...)
 	if err != nil {

@@ -26,11 +26,27 @@ func newPartBuffer(size int64) []byte {
 	if size < hugePageSize {
 		return make([]byte, size)
 	}
-	raw := make([]byte, size+hugePageSize)
-	off := int64(hugePageSize-uintptr(unsafe.Pointer(unsafe.SliceData(raw)))%hugePageSize) % hugePageSize
-	buf := raw[off : off+size : off+size]
-	// The advice covers the buffer's whole huge pages only; the rest of
-	// the allocation is never touched.
+	return hugePages(make([]byte, size+hugePageSize), size)
+}
+
+// newPartRegion returns size bytes of zeroed memory mapped outside the Go
+// heap, laid out and advised as newPartBuffer's, with the function that
+// unmaps it. Where the kernel refuses the mapping it returns
+// newPartBuffer's memory and no function.
+func newPartRegion(size int64) ([]byte, func()) {
+	mem, err := syscall.Mmap(-1, 0, int(size+hugePageSize), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+	if err != nil {
+		return newPartBuffer(size), nil
+	}
+	return hugePages(mem, size), func() { _ = syscall.Munmap(mem) }
+}
+
+// hugePages returns the size bytes of mem, which holds a huge page more,
+// that start on a huge page boundary, and advises their whole huge pages
+// for transparent huge pages. The rest of mem is never touched.
+func hugePages(mem []byte, size int64) []byte {
+	off := int64(hugePageSize-uintptr(unsafe.Pointer(unsafe.SliceData(mem)))%hugePageSize) % hugePageSize
+	buf := mem[off : off+size : off+size]
 	_ = syscall.Madvise(buf[:size&^(hugePageSize-1)], madvHugePage)
 	return buf
 }
