@@ -43,10 +43,12 @@ import (
 
 	"github.com/gitsource/gitsource"
 	"github.com/gitsource/gitsource/internal/fetch"
+	"github.com/gitsource/gitsource/internal/gogc"
 	"github.com/gitsource/gitsource/queue"
 )
 
 func main() {
+	gogc.Default(os.LookupEnv)
 	logger := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: logLevel(os.Getenv("AWS_LAMBDA_LOG_LEVEL"))}))
 	ctx := context.Background()
 	fn, err := setup(ctx, os.Environ(), os.Getenv, os.Setenv, logger)
