@@ -131,6 +131,14 @@ type measurement struct {
 }
 
 func bench(sizeList string, runs int, out, cache, baseline string) error {
+	specs := strings.Split(sizeList, ",")
+	sizes := make([]int64, len(specs))
+	for i, spec := range specs {
+		var err error
+		if sizes[i], err = parseSize(spec); err != nil {
+			return err
+		}
+	}
 	if baseline != "" {
 		if _, err := exec.LookPath(baseline); err != nil {
 			return fmt.Errorf("baseline: %w", err)
@@ -181,9 +189,12 @@ func bench(sizeList string, runs int, out, cache, baseline string) error {
 	const secret = "bench-secret"
 	sinkURL := fmt.Sprintf("s3://%s/relay?endpoint=%s&use_path_style=true&region=%s", bucket, s3srv.Endpoint(), s3srv.Region())
 	env := append(childEnv(), awsEnv...)
+	// The relay refuses archives over GITSOURCE_MAX_ARCHIVE_SIZE, 2 GiB by
+	// default; a generated archive runs a little over its nominal size.
+	largest := slices.Max(sizes)
 	env = append(env,
 		"GITHUB_WEBHOOK_SECRET="+secret, "GITHUB_API_URL="+gh.URL(), "GITHUB_ARCHIVE_HOSTS="+gh.CodeloadHost(),
-		"GITSOURCE_SINK="+sinkURL)
+		"GITSOURCE_SINK="+sinkURL, fmt.Sprintf("GITSOURCE_MAX_ARCHIVE_SIZE=%d", max(largest+largest/4, 2<<30)))
 	// Each run writes a key of its own: a key that already holds the commit
 	// would be answered "already stored" without a download.
 	keyed := func(mode string, run int) []string {
@@ -200,11 +211,8 @@ func bench(sizeList string, runs int, out, cache, baseline string) error {
 	// versitygw's CPU time comes from Linux's /proc; elsewhere the CPU
 	// table is left out.
 	serverCPUKnown := true
-	for _, spec := range strings.Split(sizeList, ",") {
-		size, err := parseSize(spec)
-		if err != nil {
-			return err
-		}
+	for i, spec := range specs {
+		size := sizes[i]
 		kind := benchzip.Mixed
 		if size <= 64<<20 {
 			kind = benchzip.SmallFiles
