@@ -36,7 +36,7 @@ func TestPartBufferHugePages(t *testing.T) {
 				t.Logf("no transparent huge pages in this kernel (%v): the advice is not checked", err)
 				return
 			}
-			flags, err := vmFlags(start)
+			_, _, flags, err := mappingOf(start)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -47,31 +47,34 @@ func TestPartBufferHugePages(t *testing.T) {
 	}
 }
 
-// vmFlags returns the VmFlags line of the mapping of this process that
-// holds addr, from /proc/self/smaps.
-func vmFlags(addr uintptr) (string, error) {
+// mappingOf returns the bounds and the VmFlags of the mapping of this
+// process that holds addr, from /proc/self/smaps.
+func mappingOf(addr uintptr) (lo, hi uintptr, flags string, err error) {
 	f, err := os.Open("/proc/self/smaps")
 	if err != nil {
-		return "", err
+		return 0, 0, "", err
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	inside := false
 	for sc.Scan() {
 		line := sc.Text()
-		var lo, hi uintptr
-		if n, _ := fmt.Sscanf(line, "%x-%x ", &lo, &hi); n == 2 {
-			inside = lo <= addr && addr < hi
+		var l, h uintptr
+		if n, _ := fmt.Sscanf(line, "%x-%x ", &l, &h); n == 2 {
+			inside = l <= addr && addr < h
+			if inside {
+				lo, hi = l, h
+			}
 			continue
 		}
-		if flags, ok := strings.CutPrefix(line, "VmFlags:"); ok && inside {
-			return strings.TrimSpace(flags), nil
+		if v, ok := strings.CutPrefix(line, "VmFlags:"); ok && inside {
+			return lo, hi, strings.TrimSpace(v), nil
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return "", err
+		return 0, 0, "", err
 	}
-	return "", fmt.Errorf("no mapping holds %#x", addr)
+	return 0, 0, "", fmt.Errorf("no mapping holds %#x", addr)
 }
 
 // TestPartBuffersOutsideHeap wants the carved buffers outside the Go heap,
@@ -123,7 +126,7 @@ func TestPartRegionReleased(t *testing.T) {
 	buf := b.get()
 	copy(*buf, "part bytes")
 	start := uintptr(unsafe.Pointer(unsafe.SliceData(b.region)))
-	lo, hi, err := mappingOf(start)
+	lo, hi, _, err := mappingOf(start)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,14 +140,14 @@ func TestPartRegionReleased(t *testing.T) {
 	if got, err := io.ReadAll(body); err != nil || string(got) != "part bytes" {
 		t.Fatalf("body read %q, %v after the buffers were dropped: want \"part bytes\"", got, err)
 	}
-	if l, h, err := mappingOf(start); err != nil || l != lo || h != hi {
+	if l, h, _, err := mappingOf(start); err != nil || l != lo || h != hi {
 		t.Fatalf("mapping %#x-%#x (%v) while a body holds it, want %#x-%#x", l, h, err, lo, hi)
 	}
 	body = nil
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		runtime.GC()
-		if l, h, err := mappingOf(start); err != nil || l != lo || h != hi {
+		if l, h, _, err := mappingOf(start); err != nil || l != lo || h != hi {
 			return // unmapped, or another mapping in its place
 		}
 		if time.Now().After(deadline) {
@@ -152,19 +155,4 @@ func TestPartRegionReleased(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-}
-
-// mappingOf returns the bounds of the mapping of this process that holds
-// addr, from /proc/self/maps.
-func mappingOf(addr uintptr) (lo, hi uintptr, err error) {
-	data, err := os.ReadFile("/proc/self/maps")
-	if err != nil {
-		return 0, 0, err
-	}
-	for line := range strings.SplitSeq(string(data), "\n") {
-		if n, _ := fmt.Sscanf(line, "%x-%x ", &lo, &hi); n == 2 && lo <= addr && addr < hi {
-			return lo, hi, nil
-		}
-	}
-	return 0, 0, fmt.Errorf("no mapping holds %#x", addr)
 }
