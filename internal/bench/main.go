@@ -2,7 +2,8 @@
 // of the machine it runs on, and records the results in BENCHMARKS.md.
 //
 // It starts a fake GitHub and versitygw on loopback, and for each archive
-// size measures, each in a process of its own so that peak memory is its
+// size measures, each in a process of its own, started through the small
+// launch command (internal/bench/launch) so that its peak memory is its
 // own: the raw download from the fake to /dev/null, the same bytes uploaded
 // from a local file with the AWS SDK's uploader, and the relay of the
 // archive through `gitsource sync` and through `gitsource serve`'s handler.
@@ -153,11 +154,13 @@ func bench(sizeList string, runs int, out, cache, baseline string) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	bin := filepath.Join(tmp, "gitsource")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/gitsource")
-	build.Dir, build.Stderr = strings.TrimSpace(string(root)), os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("building gitsource: %v", err)
+	bin, launcher := filepath.Join(tmp, "gitsource"), filepath.Join(tmp, "launch")
+	for _, b := range []struct{ out, pkg string }{{bin, "./cmd/gitsource"}, {launcher, "./internal/bench/launch"}} {
+		build := exec.Command("go", "build", "-o", b.out, b.pkg)
+		build.Dir, build.Stderr = strings.TrimSpace(string(root)), os.Stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("building %s: %v", b.pkg, err)
+		}
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -232,7 +235,7 @@ func bench(sizeList string, runs int, out, cache, baseline string) error {
 			cmd.Env = keyed(spec+"-"+mode, i)
 			var out bytes.Buffer
 			cmd.Stdout = &out
-			s, err := runChild(cmd, nil)
+			s, err := runChild(launcher, cmd, nil)
 			if err == nil && strings.Contains(out.String(), "already stored") {
 				err = fmt.Errorf("not a fresh write: %s", out.String())
 			}
@@ -240,22 +243,22 @@ func bench(sizeList string, runs int, out, cache, baseline string) error {
 		}
 		measurements := []measurement{
 			measureDownload: {"download", &r.download, func(int) (sample, error) {
-				return runChild(exec.Command(self, "child", "download", archiveURL), nil)
+				return runChild(launcher, exec.Command(self, "child", "download", archiveURL), nil)
 			}},
 			measureUpload: {"upload (SDK)", &r.upload, func(i int) (sample, error) {
-				return runChild(exec.Command(self, "child", "upload", path, s3srv.Endpoint(), bucket, fmt.Sprintf("upload/%s-%d.zip", sha, i)), awsEnv)
+				return runChild(launcher, exec.Command(self, "child", "upload", path, s3srv.Endpoint(), bucket, fmt.Sprintf("upload/%s-%d.zip", sha, i)), awsEnv)
 			}},
 			measureSync: {"relay (sync)", &r.relaySync, func(i int) (sample, error) {
 				return relaySync(bin, "sync", i)
 			}},
 			measureServe: {"relay (serve)", &r.handler, func(i int) (sample, error) {
-				return relayThroughServe(bin, keyed(spec+"-serve", i), secret, sha)
+				return relayThroughServe(launcher, bin, keyed(spec+"-serve", i), secret, sha)
 			}},
 			measurePipeSDK: {"pipe (SDK)", &r.pipeSDK, func(i int) (sample, error) {
-				return runChild(exec.Command(self, "child", "pipe-sdk", archiveURL, s3srv.Endpoint(), bucket, fmt.Sprintf("pipe-sdk/%s-%d.zip", sha, i)), awsEnv)
+				return runChild(launcher, exec.Command(self, "child", "pipe-sdk", archiveURL, s3srv.Endpoint(), bucket, fmt.Sprintf("pipe-sdk/%s-%d.zip", sha, i)), awsEnv)
 			}},
 			measurePipeSink: {"pipe (sink)", &r.pipeSink, func(i int) (sample, error) {
-				return runChild(exec.Command(self, "child", "pipe-sink", archiveURL, sinkURL, fmt.Sprintf("pipe-sink/%s-%d.zip", sha, i)), awsEnv)
+				return runChild(launcher, exec.Command(self, "child", "pipe-sink", archiveURL, sinkURL, fmt.Sprintf("pipe-sink/%s-%d.zip", sha, i)), awsEnv)
 			}},
 		}
 		var baseSync, baseServe sample
@@ -265,7 +268,7 @@ func bench(sizeList string, runs int, out, cache, baseline string) error {
 					return relaySync(baseline, "baseline-sync", i)
 				}},
 				measurement{"baseline serve", &baseServe, func(i int) (sample, error) {
-					return relayThroughServe(baseline, keyed(spec+"-baseline-serve", i), secret, sha)
+					return relayThroughServe(launcher, baseline, keyed(spec+"-baseline-serve", i), secret, sha)
 				}})
 		}
 		// The runs take turns (download, upload, sync, serve, the pipes,
@@ -323,7 +326,7 @@ func bench(sizeList string, runs int, out, cache, baseline string) error {
 		}
 		rows = append(rows, r)
 	}
-	touch, process, err := memoryCost(self, 7)
+	touch, process, err := memoryCost(launcher, self, 7)
 	if err != nil {
 		return err
 	}
@@ -379,14 +382,14 @@ func childEnv() []string {
 // touch and the memory's release at exit). The relay holds its parts in
 // memory where the SDK's upload from a file reads the file in place, so
 // this is part of what sets them apart on small archives.
-func memoryCost(self string, runs int) (touch, process time.Duration, err error) {
+func memoryCost(launcher, self string, runs int) (touch, process time.Duration, err error) {
 	var touches, empty, full []time.Duration
 	for range runs {
 		for _, mib := range []int{0, 16} {
 			cmd := exec.Command(self, "child", "touch", strconv.Itoa(mib))
 			var out bytes.Buffer
 			cmd.Stdout = &out
-			s, err := runChild(cmd, nil)
+			s, err := runChild(launcher, cmd, nil)
 			if err != nil {
 				return 0, 0, err
 			}
@@ -405,25 +408,30 @@ func memoryCost(self string, runs int) (touch, process time.Duration, err error)
 	return middle(touches), middle(full) - middle(empty), nil
 }
 
-// runChild runs cmd to completion and returns its wall time and peak RSS.
-// Unless cmd.Env is set, cmd runs with childEnv and extraEnv.
-func runChild(cmd *exec.Cmd, extraEnv []string) (sample, error) {
+// runChild runs cmd to completion through the launch command at launcher
+// and returns its wall time, CPU time and peak RSS. Unless cmd.Env is set,
+// cmd runs with childEnv and extraEnv.
+func runChild(launcher string, cmd *exec.Cmd, extraEnv []string) (sample, error) {
 	if cmd.Env == nil {
 		cmd.Env = append(childEnv(), extraEnv...)
 	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	start := time.Now()
-	if err := cmd.Run(); err != nil {
+	l, err := launch(launcher, cmd)
+	if err != nil {
+		return sample{}, err
+	}
+	s, err := l.wait()
+	if err != nil {
 		return sample{}, fmt.Errorf("%v: %s", err, tail(stderr.String()))
 	}
-	return sample{wall: time.Since(start), maxRSS: maxRSS(cmd.ProcessState), cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}, nil
+	return s, nil
 }
 
 // relayThroughServe starts `gitsource serve`, warms it up with a small push,
 // then posts one signed push and times it until the archive is written (the
 // handler waits for it), then stops the server and reads its peak RSS.
-func relayThroughServe(bin string, env []string, secret, sha string) (sample, error) {
+func relayThroughServe(launcher, bin string, env []string, secret, sha string) (sample, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return sample{}, err
@@ -434,10 +442,11 @@ func relayThroughServe(bin string, env []string, secret, sha string) (sample, er
 	cmd.Env = env
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
+	l, err := launch(launcher, cmd)
+	if err != nil {
 		return sample{}, err
 	}
-	defer cmd.Process.Kill()
+	defer l.cmd.Process.Kill() // and launch kills serve
 	if err := waitHealthy("http://" + addr + "/healthz"); err != nil {
 		return sample{}, fmt.Errorf("%v: %s", err, tail(stderr.String()))
 	}
@@ -450,11 +459,12 @@ func relayThroughServe(bin string, env []string, secret, sha string) (sample, er
 	if err != nil {
 		return sample{}, fmt.Errorf("%v: %s", err, tail(stderr.String()))
 	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	if err := cmd.Wait(); err != nil {
+	l.cmd.Process.Signal(syscall.SIGTERM) // passed on to serve
+	s, err := l.wait()
+	if err != nil {
 		return sample{}, fmt.Errorf("serve: %v: %s", err, tail(stderr.String()))
 	}
-	return sample{wall: wall, maxRSS: maxRSS(cmd.ProcessState), cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}, nil
+	return sample{wall: wall, maxRSS: s.maxRSS, cpu: s.cpu}, nil
 }
 
 // push posts a signed push of sha to branch and times it until the archive
@@ -489,13 +499,6 @@ func waitHealthy(url string) error {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return errors.New("serve did not become healthy")
-}
-
-func maxRSS(ps *os.ProcessState) int64 {
-	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-		return ru.Maxrss << 10 // KiB on Linux
-	}
-	return 0
 }
 
 // selfCPUTime returns the user and system time of this process so far.
@@ -629,8 +632,11 @@ func report(table, floorTable, cpuTable, benches, profile, sizes string, runs in
 	b.WriteString("re-rooting and upload overlap), so its ratio is taken against the slower of the two limits.\n\n")
 	fmt.Fprintf(&b, "Made by `go run ./internal/bench -sizes %s -runs %d` (median of the runs; peak RSS is the\n", sizes, runs)
 	b.WriteString("worst run's), each measurement in its own process, with the fake GitHub of the tests and\n")
-	b.WriteString("versitygw on loopback writing to a versioned bucket, emptied before every run. The runs take\n")
-	b.WriteString("turns (download, upload, sync, serve, the two pipes below, and again), so that drift in the\n")
+	b.WriteString("versitygw on loopback writing to a versioned bucket, emptied before every run. Each measured\n")
+	b.WriteString("process is started by a small launcher (`internal/bench/launch`, about 2 MiB), which reports its\n")
+	b.WriteString("time and peak RSS: a process the bench started itself would report at least the bench's own\n")
+	b.WriteString("peak, which Linux carries into a child that Go starts with vfork. The runs take turns\n")
+	b.WriteString("(download, upload, sync, serve, the two pipes below, and again), so that drift in the\n")
 	b.WriteString("machine's pace weighs on all alike. `sync` is timed as a command, start-up and the ref's look-up\n")
 	b.WriteString("included; `serve` from the push's POST to its answer, on a server already warmed up by a\n")
 	b.WriteString("small push, as a long-running server is. CPU is the user and system time of the measured\n")
