@@ -633,7 +633,7 @@ func report(table, floorTable, cpuTable, benches, profile, sizes string, runs in
 	fmt.Fprintf(&b, "Made by `go run ./internal/bench -sizes %s -runs %d` (median of the runs; peak RSS is the\n", sizes, runs)
 	b.WriteString("worst run's), each measurement in its own process, with the fake GitHub of the tests and\n")
 	b.WriteString("versitygw on loopback writing to a versioned bucket, emptied before every run. Each measured\n")
-	b.WriteString("process is started by a small launcher (`internal/bench/launch`, about 2 MiB), which reports its\n")
+	b.WriteString("process is started by a small launcher (`internal/bench/launch`, its own peak 2.5 MiB), which reports its\n")
 	b.WriteString("time and peak RSS: a process the bench started itself would report at least the bench's own\n")
 	b.WriteString("peak, which Linux carries into a child that Go starts with vfork. The runs take turns\n")
 	b.WriteString("(download, upload, sync, serve, the two pipes below, and again), so that drift in the\n")

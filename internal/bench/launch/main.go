@@ -9,8 +9,8 @@
 // The bench starts the processes it measures through launch because a
 // process it started itself could not report a peak RSS below the bench's
 // own: Go starts a child with vfork, and at exec Linux carries the peak of
-// the memory the child shared into the child's own. launch's peak is about
-// 2 MiB, so the figure it reports is the command's.
+// the memory the child shared into the child's own. launch's own peak is
+// about 2.5 MiB, so the figure it reports is the command's.
 package main
 
 import (
