@@ -1,6 +1,7 @@
 // Package benchzip generates the zip archives the benchmarks relay: laid out
-// as git archive lays them out (one top-level folder, sizes in the local
-// headers), deterministic, of any size.
+// as git archive lays them out (one top-level folder, an entry for every
+// folder, paths in byte order, sizes in the local headers), deterministic,
+// of any size.
 package benchzip
 
 import (
@@ -36,7 +37,7 @@ func (k Kind) String() string {
 // Cached writes, once, a zip of about size bytes into dir and returns its
 // path and exact size; later calls find the file again.
 func Cached(dir string, size int64, kind Kind) (string, int64, error) {
-	path := filepath.Join(dir, fmt.Sprintf("bench-%d-%d.zip", kind, size))
+	path := filepath.Join(dir, fmt.Sprintf("bench-%s-%d-%d.zip", layout, kind, size))
 	if st, err := os.Stat(path); err == nil {
 		return path, st.Size(), nil
 	}
@@ -63,15 +64,21 @@ func Cached(dir string, size int64, kind Kind) (string, int64, error) {
 	return path, n, nil
 }
 
+// layout names the generator's output in the cache: a change to the
+// archives it writes changes it, so that an old archive is not reused.
+const layout = "v2"
+
+// filesPerFolder is how many small files share a folder.
+const filesPerFolder = 20
+
 // Write writes a zip of about size bytes (at least size) to w and returns
-// its exact size.
+// its exact size. Entries are listed as git archive lists them: every
+// folder's own entry first, then what it holds, in byte order of the
+// paths.
 func Write(w io.Writer, size int64, kind Kind) (int64, error) {
 	cw := &countWriter{w: w}
 	zw := zip.NewWriter(cw)
 	const top = "bench-repo-0123456/"
-	if _, err := zw.CreateRaw(&zip.FileHeader{Name: top, CreatorVersion: 3 << 8, ExternalAttrs: (0o40755 << 16) | 0x10}); err != nil {
-		return 0, err
-	}
 	add := func(name string, data []byte, deflate bool) error {
 		fh := &zip.FileHeader{Name: top + name, Method: zip.Store, CreatorVersion: 3 << 8, ExternalAttrs: 0o100644 << 16,
 			CRC32: crc32.ChecksumIEEE(data), UncompressedSize64: uint64(len(data))}
@@ -91,7 +98,23 @@ func Write(w io.Writer, size int64, kind Kind) (int64, error) {
 		_, err = w.Write(body)
 		return err
 	}
+	folder := func(name string) error {
+		_, err := zw.CreateRaw(&zip.FileHeader{Name: top + name, CreatorVersion: 3 << 8, ExternalAttrs: (0o40755 << 16) | 0x10})
+		return err
+	}
+	if err := folder(""); err != nil {
+		return 0, err
+	}
 	if err := add("buildspec.yml", []byte("version: 0.2\nphases:\n  build:\n    commands: [make]\n"), true); err != nil {
+		return 0, err
+	}
+	// Small files go in folders of src/, the mixed ones in data/, named
+	// so that the order they are written in is byte order.
+	files := "data/"
+	if kind == SmallFiles {
+		files = "src/"
+	}
+	if err := folder(files); err != nil {
 		return 0, err
 	}
 	rng := newRand(uint64(size) + uint64(kind))
@@ -99,11 +122,17 @@ func Write(w io.Writer, size int64, kind Kind) (int64, error) {
 		var err error
 		switch {
 		case kind == SmallFiles:
-			err = add(fmt.Sprintf("src/pkg%03d/file%05d.go", i%500, i), sourceText(rng, 2048+int(rng.next()%6144)), true)
+			pkg := fmt.Sprintf("%spkg%04d/", files, i/filesPerFolder)
+			if i%filesPerFolder == 0 {
+				if err := folder(pkg); err != nil {
+					return 0, err
+				}
+			}
+			err = add(fmt.Sprintf("%sfile%05d.go", pkg, i), sourceText(rng, 2048+int(rng.next()%6144)), true)
 		case i%2 == 0:
-			err = add(fmt.Sprintf("assets/blob%05d.bin", i), rng.bytes(1<<20), false)
+			err = add(fmt.Sprintf("%sfile%05d.bin", files, i), rng.bytes(1<<20), false)
 		default:
-			err = add(fmt.Sprintf("docs/page%05d.txt", i), sourceText(rng, 1<<20), true)
+			err = add(fmt.Sprintf("%sfile%05d.txt", files, i), sourceText(rng, 1<<20), true)
 		}
 		if err != nil {
 			return 0, err

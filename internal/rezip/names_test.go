@@ -127,21 +127,32 @@ func TestCheckNameMatchesReference(t *testing.T) {
 	}
 }
 
-// BenchmarkNamer checks 9,778 names laid out as in the end-to-end
-// benchmark's 16 MiB archive: files in 500 folders, listed round-robin, so
+// BenchmarkNamer checks 9,753 names laid out as git archive lists them, in
+// byte order with 20 files a folder, as in the end-to-end benchmark's 16
+// MiB archive, and the same names listed round-robin over 500 folders, so
 // that every name looks its folder up.
 func BenchmarkNamer(b *testing.B) {
-	names := make([]string, 9778)
-	for i := range names {
-		names[i] = fmt.Sprintf("bench-repo-0123456/src/pkg%03d/file%05d.go", i%500, i)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		n := newNamer(true)
-		for _, name := range names {
-			if _, _, err := n.accept(name); err != nil {
-				b.Fatal(err)
+	for _, layout := range []struct {
+		name   string
+		folder func(i int) int
+	}{
+		{"in-order", func(i int) int { return i / 20 }},
+		{"round-robin", func(i int) int { return i % 500 }},
+	} {
+		b.Run(layout.name, func(b *testing.B) {
+			names := make([]string, 9753)
+			for i := range names {
+				names[i] = fmt.Sprintf("bench-repo-0123456/src/pkg%04d/file%05d.go", layout.folder(i), i)
 			}
-		}
+			b.ReportAllocs()
+			for b.Loop() {
+				n := newNamer(true)
+				for _, name := range names {
+					if _, _, err := n.accept(name); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
 	}
 }
