@@ -2,6 +2,7 @@ package rezip
 
 import (
 	"fmt"
+	"iter"
 	"strings"
 )
 
@@ -13,10 +14,21 @@ type namer struct {
 	folder     string // the top-level folder, once known
 	folderSeen bool   // the folder's own entry was met
 
+	// While every name is greater in byte order than the one before, as
+	// git archive lists them, a duplicate cannot occur and a name can only
+	// be under a file met shortly before it: prev is the last name and
+	// files the files that a later name could still be under, each a
+	// prefix of the one above it. The first name out of order puts every
+	// name accepted before it, listed by written, into names.
+	written iter.Seq[string]
+	prev    string
+	files   []string
+
 	// names maps each written name, without its trailing slash, and every
 	// folder above one, to what it is. A folder marked nameParent has
 	// every folder above it marked too, and none of them is a file, for
-	// good: a file by one of those names is refused.
+	// good: a file by one of those names is refused. It is nil while the
+	// names come in order.
 	names map[string]nameKind
 	// walked is the folder of the last name accepted: an archive lists a
 	// folder's entries together, so most names need not look up their
@@ -34,8 +46,11 @@ const (
 	nameParent                      // above some written name
 )
 
-func newNamer(strip bool) *namer {
-	return &namer{strip: strip, names: map[string]nameKind{}}
+// newNamer returns a namer. written lists, in order, the output names it
+// accepted so far: its caller keeps them anyway, and the namer needs them
+// only if the names stop coming in order.
+func newNamer(strip bool, written iter.Seq[string]) *namer {
+	return &namer{strip: strip, written: written}
 }
 
 // accept checks a raw entry name and returns its output name. dropped
@@ -64,20 +79,71 @@ func (n *namer) accept(raw string) (out string, dropped bool, err error) {
 		}
 		out = rest
 	}
+	if n.names == nil && out > n.prev {
+		err = n.acceptInOrder(out, raw)
+	} else {
+		if n.names == nil {
+			n.fillMap()
+		}
+		err = n.add(out, raw)
+	}
+	if err != nil {
+		return "", false, err
+	}
+	return out, false, nil
+}
+
+// fillMap puts the names accepted in order into the map, once the order
+// breaks. They were checked against each other: none is refused.
+func (n *namer) fillMap() {
+	n.names, n.files = map[string]nameKind{}, nil
+	for name := range n.written {
+		_ = n.add(name, name)
+	}
+}
+
+// acceptInOrder checks out, greater than every name before it. A file f
+// can hold a later name only while the names go on with f and a byte below
+// '/' (f.txt, f-1): the first with f/ is refused, and once one passes f/,
+// no later name can be under f.
+func (n *namer) acceptInOrder(out, raw string) error {
+	for len(n.files) > 0 {
+		f := n.files[len(n.files)-1]
+		if strings.HasPrefix(out, f) {
+			if c := out[len(f)]; c == '/' {
+				if len(out) == len(f)+1 {
+					return fmt.Errorf("%w: %s is a file and a directory", ErrUnsafeName, quote(raw))
+				}
+				return fmt.Errorf("%w: %s is under the file %s", ErrUnsafeName, quote(raw), quote(f))
+			} else if c < '/' {
+				break
+			}
+		}
+		n.files = n.files[:len(n.files)-1]
+	}
+	if !strings.HasSuffix(out, "/") {
+		n.files = append(n.files, out)
+	}
+	n.prev = out
+	return nil
+}
+
+// add checks out against the names in the map and adds it.
+func (n *namer) add(out, raw string) error {
 	isDir := strings.HasSuffix(out, "/")
 	key := strings.TrimSuffix(out, "/")
 	kind := n.names[key]
 	if kind&(nameFile|nameDir) != 0 {
-		return "", false, fmt.Errorf("%w: duplicate entry %s", ErrUnsafeName, quote(raw))
+		return fmt.Errorf("%w: duplicate entry %s", ErrUnsafeName, quote(raw))
 	}
 	if kind&nameParent != 0 && !isDir {
-		return "", false, fmt.Errorf("%w: %s is a file and a directory", ErrUnsafeName, quote(raw))
+		return fmt.Errorf("%w: %s is a file and a directory", ErrUnsafeName, quote(raw))
 	}
 	if i := strings.LastIndexByte(key, '/'); i >= 0 && key[:i] != n.walked {
 		folder := key[:i]
 		if n.names[folder]&nameParent == 0 {
 			if err := n.markFolders(key, raw); err != nil {
-				return "", false, err
+				return err
 			}
 		}
 		n.walked = folder
@@ -88,7 +154,7 @@ func (n *namer) accept(raw string) (out string, dropped bool, err error) {
 		kind |= nameFile
 	}
 	n.names[key] = kind
-	return out, false, nil
+	return nil
 }
 
 // markFolders marks every folder above key as a parent, from the top,

@@ -3,6 +3,7 @@ package rezip
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -37,17 +38,46 @@ func (n *referenceNamer) accept(out string) error {
 	return nil
 }
 
+// listedNamer is a namer that keeps the names it accepted, as its callers
+// in the package do.
+type listedNamer struct {
+	*namer
+	accepted []string
+}
+
+func newListedNamer(strip bool) *listedNamer {
+	l := &listedNamer{}
+	l.namer = newNamer(strip, func(yield func(string) bool) {
+		for _, name := range l.accepted {
+			if !yield(name) {
+				return
+			}
+		}
+	})
+	return l
+}
+
+func (l *listedNamer) accept(raw string) (string, bool, error) {
+	out, dropped, err := l.namer.accept(raw)
+	if err == nil && !dropped {
+		l.accepted = append(l.accepted, out)
+	}
+	return out, dropped, err
+}
+
 // TestNamerMatchesReference feeds both implementations random lists of
 // names over a small tree, where duplicates, files above other names and
 // folders met again after others are common, and wants the same verdict
-// for every name, up to the first refusal.
+// for every name, up to the first refusal. Half the lists are sorted up to
+// some point, as git archive sorts them all, so that accept's path for
+// names in order is checked, and its move to the map where the order
+// breaks; elements such as "a." and "a-b" sort between a file "a" and the
+// names under "a/".
 func TestNamerMatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	elems := []string{"a", "b", "c"}
-	refused := 0
-	for range 20000 {
-		ref := &referenceNamer{kinds: map[string]bool{}, parents: map[string]struct{}{}}
-		cur := newNamer(false)
+	elems := []string{"a", "b", "c", "a.", "a-b"}
+	refused, inOrder := 0, 0
+	for range 40000 {
 		var names []string
 		for range 1 + rng.IntN(8) {
 			parts := make([]string, 1+rng.IntN(4))
@@ -59,10 +89,21 @@ func TestNamerMatchesReference(t *testing.T) {
 				name += "/"
 			}
 			names = append(names, name)
+		}
+		if rng.IntN(2) == 0 {
+			sorted := rng.IntN(len(names) + 1)
+			slices.Sort(names[:sorted])
+			if sorted == len(names) {
+				inOrder++
+			}
+		}
+		ref := &referenceNamer{kinds: map[string]bool{}, parents: map[string]struct{}{}}
+		cur := newListedNamer(false)
+		for i, name := range names {
 			refErr := ref.accept(name)
 			_, _, curErr := cur.accept(name)
 			if (refErr == nil) != (curErr == nil) {
-				t.Fatalf("names %q: reference says %v, accept says %v", names, refErr, curErr)
+				t.Fatalf("names %q: reference says %v, accept says %v", names[:i+1], refErr, curErr)
 			}
 			if refErr != nil {
 				refused++
@@ -71,8 +112,8 @@ func TestNamerMatchesReference(t *testing.T) {
 		}
 	}
 	// The lists must hold both outcomes for the comparison to mean much.
-	if refused < 2000 || refused > 18000 {
-		t.Errorf("%d of 20000 lists refused: the generator no longer tests both outcomes", refused)
+	if refused < 4000 || refused > 36000 || inOrder < 4000 {
+		t.Errorf("%d of 40000 lists refused, %d sorted: the generator no longer tests both outcomes", refused, inOrder)
 	}
 }
 
@@ -130,7 +171,7 @@ func TestCheckNameMatchesReference(t *testing.T) {
 // BenchmarkNamer checks 9,753 names laid out as git archive lists them, in
 // byte order with 20 files a folder, as in the end-to-end benchmark's 16
 // MiB archive, and the same names listed round-robin over 500 folders, so
-// that every name looks its folder up.
+// that every name looks its folder up in the map.
 func BenchmarkNamer(b *testing.B) {
 	for _, layout := range []struct {
 		name   string
@@ -146,7 +187,7 @@ func BenchmarkNamer(b *testing.B) {
 			}
 			b.ReportAllocs()
 			for b.Loop() {
-				n := newNamer(true)
+				n := newListedNamer(true)
 				for _, name := range names {
 					if _, _, err := n.accept(name); err != nil {
 						b.Fatal(err)

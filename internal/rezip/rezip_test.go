@@ -106,6 +106,10 @@ func TestRerootGitArchive(t *testing.T) {
 			if hasDescriptor != tt.descriptors {
 				t.Fatalf("fixture has data descriptors: %v, want %v", hasDescriptor, tt.descriptors)
 			}
+			// The namer's quick path takes names in byte order.
+			if got := names(zin); !slices.IsSorted(got) || len(slices.Compact(slices.Clone(got))) != len(got) {
+				t.Errorf("git archive's names are not in strict byte order: %q", got)
+			}
 			out, res, err := reroot(t, in, Options{StripTopLevel: true})
 			if err != nil {
 				t.Fatal(err)
@@ -276,6 +280,13 @@ func TestRerootUnsafeNames(t *testing.T) {
 		{"child then file, folder walked before", []string{"a/b/c", "a/b/d", "a/b"}},
 		{"child then file above the walked folder", []string{"a/b/c", "a/b/d", "a"}},
 		{"file then grandchild, folder walked before", []string{"a/b", "x/y", "a/c", "a/b/c/d"}},
+		// Names in byte order, as git archive lists them: a name under a
+		// file may come after names that sort between the two.
+		{"in order: file, sibling, child", []string{"a", "a.txt", "a/b"}},
+		{"in order: file, siblings, folder", []string{"a", "a-b", "a.c", "a/"}},
+		{"in order: file, nested sibling, grandchild", []string{"a", "a-b", "a-b/c", "a/b/c"}},
+		{"in order, then a duplicate", []string{"a/", "a/b", "c", "a/b"}},
+		{"in order, then under an earlier file", []string{"a", "b", "c", "a/x"}},
 	}
 	for _, tt := range tests {
 		for _, strip := range []bool{false, true} {

@@ -36,13 +36,19 @@ func spool(src io.Reader, w *writer, opts Options) (res Result, err error) {
 		return res, fmt.Errorf("%w: more than %d entries", ErrLimit, opts.MaxEntries)
 	}
 
-	names := newNamer(opts.StripTopLevel)
 	type written struct {
 		f      *zip.File
 		name   string
 		offset uint64
 	}
 	var out []written
+	names := newNamer(opts.StripTopLevel, func(yield func(string) bool) {
+		for _, w := range out {
+			if !yield(w.name) {
+				return
+			}
+		}
+	})
 	var total uint64
 	var extra []byte
 	for _, zf := range zr.File {

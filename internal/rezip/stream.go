@@ -52,6 +52,15 @@ func (l *entryList) add(e entry) {
 	l.n++
 }
 
+// names yields the output names of the entries written, in order.
+func (l *entryList) names(yield func(string) bool) {
+	for i := range l.n {
+		if e := l.at(i); !e.dropped && !yield(e.name) {
+			return
+		}
+	}
+}
+
 // find returns the index of the entry whose local header starts at
 // offset.
 func (l *entryList) find(offset uint64) (int, bool) {
@@ -83,11 +92,9 @@ type streamer struct {
 }
 
 func newStreamer(br *bufio.Reader, w *writer, opts Options) *streamer {
-	return &streamer{
-		br: br, w: w, opts: opts,
-		names: newNamer(opts.StripTopLevel),
-		buf:   make([]byte, copyBufSize),
-	}
+	s := &streamer{br: br, w: w, opts: opts, buf: make([]byte, copyBufSize)}
+	s.names = newNamer(opts.StripTopLevel, s.entries.names)
+	return s
 }
 
 func (s *streamer) run() error {
