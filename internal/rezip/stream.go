@@ -43,13 +43,15 @@ func (l *entryList) len() int { return l.n }
 
 func (l *entryList) at(i int) *entry { return &l.chunks[i/entryChunk][i%entryChunk] }
 
-func (l *entryList) add(e entry) {
+// add appends a zero entry and returns it, to be filled in place rather
+// than copied in whole.
+func (l *entryList) add() *entry {
 	if l.n%entryChunk == 0 {
-		l.chunks = append(l.chunks, make([]entry, 0, entryChunk))
+		l.chunks = append(l.chunks, make([]entry, entryChunk))
 	}
-	last := &l.chunks[len(l.chunks)-1]
-	*last = append(*last, e)
+	e := &l.chunks[len(l.chunks)-1][l.n%entryChunk]
 	l.n++
+	return e
 }
 
 // names yields the output names of the entries written, in order.
@@ -210,7 +212,8 @@ func (s *streamer) entry() error {
 		return err
 	}
 
-	e := entry{inOffset: start, outOffset: s.w.off, name: out, method: method, dropped: dropped}
+	e := s.entries.add()
+	e.inOffset, e.outOffset, e.name, e.method, e.dropped = start, s.w.off, out, method, dropped
 	descriptor := flags&flagDescriptor != 0
 	var dst io.Writer = s.w
 	if dropped {
@@ -239,9 +242,9 @@ func (s *streamer) entry() error {
 	} else {
 		switch method {
 		case methodDeflate:
-			err = s.inflateCopy(dst, &e, name)
+			err = s.inflateCopy(dst, e, name)
 		case methodStore:
-			err = s.scanStored(dst, &e, name)
+			err = s.scanStored(dst, e, name)
 		default:
 			err = fmt.Errorf("%w: entry %s: data descriptor after compression method %d", ErrUnsupported, quote(name), method)
 		}
@@ -255,7 +258,6 @@ func (s *streamer) entry() error {
 			}
 		}
 	}
-	s.entries.add(e)
 	return nil
 }
 
