@@ -816,3 +816,53 @@ func TestRerootShortReads(t *testing.T) {
 		}
 	}
 }
+
+// TestRerootLongHeaders copies entries whose local header and central
+// directory record are larger than the read buffer, which are read field
+// by field rather than from the buffer, between entries that fit in it.
+func TestRerootLongHeaders(t *testing.T) {
+	long := strings.Repeat("n", 40_000)
+	extra := binary.LittleEndian.AppendUint16(nil, 0xcafe)
+	extra = binary.LittleEndian.AppendUint16(extra, 40_000)
+	extra = append(extra, bytes.Repeat([]byte{'x'}, 40_000)...)
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, fh := range []*zip.FileHeader{
+		{Name: "top/"},
+		{Name: "top/a", Method: zip.Deflate},
+		{Name: "top/" + long, Method: zip.Deflate, Extra: extra, Comment: strings.Repeat("c", 30_000)},
+		{Name: "top/z", Method: zip.Store},
+	} {
+		w, err := zw.CreateHeader(fh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(fh.Name, "/") {
+			continue
+		}
+		if _, err := io.WriteString(w, "body of "+fh.Name[:5]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	in := buf.Bytes()
+	out, res, err := reroot(t, in, Options{StripTopLevel: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Entries != 3 {
+		t.Errorf("Entries = %d, want 3", res.Entries)
+	}
+	sameEntries(t, in, out, "top/")
+	zr, err := zip.NewReader(bytes.NewReader(out), int64(len(out)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := zr.File[1]
+	if f.Name != long || !bytes.Equal(f.Extra, extra) || f.Comment != strings.Repeat("c", 30_000) {
+		t.Errorf("long entry: name of %d bytes, extra of %d bytes, comment of %d bytes; want 40000, %d and 30000",
+			len(f.Name), len(f.Extra), len(f.Comment), len(extra))
+	}
+}
