@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"iter"
 	"strings"
+	"unsafe"
 )
 
 // namer checks entry names, strips the top-level folder and remembers the
@@ -34,6 +35,9 @@ type namer struct {
 	// folder's entries together, so most names need not look up their
 	// folder at all.
 	walked string
+	// arena holds the output names, which live as long as the archive's
+	// entries do.
+	arena nameArena
 }
 
 // nameKind says what a name stands for: a folder may be nameDir and
@@ -54,7 +58,9 @@ func newNamer(strip bool, written iter.Seq[string]) *namer {
 }
 
 // accept checks a raw entry name and returns its output name. dropped
-// reports the top-level folder's own entry, which is not written.
+// reports the top-level folder's own entry, which is not written. The
+// namer keeps no part of raw, which may alias a buffer its caller reuses:
+// the output name is a copy.
 func (n *namer) accept(raw string) (out string, dropped bool, err error) {
 	if err := checkName(raw); err != nil {
 		return "", false, err
@@ -66,7 +72,7 @@ func (n *namer) accept(raw string) (out string, dropped bool, err error) {
 			return "", false, fmt.Errorf("%w: %s is not in a folder", ErrLayout, quote(raw))
 		}
 		if n.folder == "" {
-			n.folder = first
+			n.folder = strings.Clone(first) // raw may not outlive the call
 		} else if first != n.folder {
 			return "", false, fmt.Errorf("%w: %s is not under %s", ErrLayout, quote(raw), quote(n.folder+"/"))
 		}
@@ -79,6 +85,7 @@ func (n *namer) accept(raw string) (out string, dropped bool, err error) {
 		}
 		out = rest
 	}
+	out = n.arena.intern(out)
 	if n.names == nil && out > n.prev {
 		err = n.acceptInOrder(out, raw)
 	} else {
@@ -235,4 +242,30 @@ func checkName(name string) error {
 // isBadElem reports the elements a name may not have.
 func isBadElem(elem string) bool {
 	return elem == "" || elem == "." || elem == ".."
+}
+
+// nameArena copies names into large chunks, which are never written again
+// where a name was copied: a name then costs its bytes, without the
+// folder the streamer strips from it, where its own allocation would cost
+// the whole input name rounded up to a size class. At the default limit of
+// 200,000 entries that is several MiB of the relay's peak memory.
+type nameArena struct {
+	chunk []byte
+}
+
+// arenaChunk is the size of a chunk; a name longer than an eighth of it
+// gets an allocation of its own, so that a chunk wastes at most that.
+const arenaChunk = 64 << 10
+
+// intern returns a copy of s that lives in the arena.
+func (a *nameArena) intern(s string) string {
+	if len(s) == 0 || len(s) > arenaChunk/8 {
+		return strings.Clone(s)
+	}
+	if cap(a.chunk)-len(a.chunk) < len(s) {
+		a.chunk = make([]byte, 0, arenaChunk)
+	}
+	start := len(a.chunk)
+	a.chunk = append(a.chunk, s...)
+	return unsafe.String(&a.chunk[start], len(s))
 }

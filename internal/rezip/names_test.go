@@ -1,11 +1,13 @@
 package rezip
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // referenceNamer is accept's first implementation, kept to check the
@@ -195,5 +197,36 @@ func BenchmarkNamer(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestNamerKeepsNoPartOfRaw hands accept names that alias a buffer, as the
+// streamer does, and overwrites the buffer between calls: what the namer
+// kept (the folder, the last name, the files a later name may be under)
+// must not change with it.
+func TestNamerKeepsNoPartOfRaw(t *testing.T) {
+	buf := make([]byte, 0, 64)
+	aliased := func(s string) string {
+		buf = append(buf[:0], s...)
+		return unsafe.String(unsafe.SliceData(buf), len(buf))
+	}
+	n := newListedNamer(true)
+	for _, name := range []string{"top/", "top/a", "top/b"} {
+		if _, _, err := n.accept(aliased(name)); err != nil {
+			t.Fatalf("accept(%q): %v", name, err)
+		}
+	}
+	aliased("xyz/zzzzzzzzzz")
+	if _, _, err := n.accept(aliased("top/b/c")); !errors.Is(err, ErrUnsafeName) {
+		t.Errorf("top/b/c under the file top/b: err = %v, want ErrUnsafeName", err)
+	}
+	if _, _, err := n.accept(aliased("xyz/c")); !errors.Is(err, ErrLayout) {
+		t.Errorf("xyz/c outside the folder top: err = %v, want ErrLayout", err)
+	}
+	if out, _, err := n.accept(aliased("top/c")); err != nil || out != "c" {
+		t.Errorf("top/c: out %q, err %v; want c under the folder top", out, err)
+	}
+	if got := strings.Join(n.accepted, ","); got != "a,b,c" {
+		t.Errorf("output names %s, want a,b,c", got)
 	}
 }

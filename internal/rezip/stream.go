@@ -10,6 +10,7 @@ import (
 	"hash/crc32"
 	"io"
 	"sort"
+	"unsafe"
 )
 
 // entry is what the streamer remembers of an entry until its central
@@ -182,7 +183,12 @@ func (s *streamer) entry() error {
 	if err != nil {
 		return err
 	}
-	name := string(rawName)
+	// name aliases s.name, which the next header read overwrites: it must
+	// not outlive this call. The namer copies what it keeps (the output
+	// name into its arena), and errors quote it at once. A copy of every
+	// name would be garbage by the next entry, and raise the peak memory
+	// of an archive of many entries by as much as the names it keeps.
+	name := unsafe.String(unsafe.SliceData(rawName), len(rawName))
 	if s.entries.len() >= s.opts.MaxEntries {
 		return fmt.Errorf("%w: more than %d entries", ErrLimit, s.opts.MaxEntries)
 	}
