@@ -43,8 +43,8 @@ func spool(src io.Reader, w *writer, opts Options) (res Result, err error) {
 	}
 	var out []written
 	names := newNamer(opts.StripTopLevel, func(yield func(string) bool) {
-		for _, w := range out {
-			if !yield(w.name) {
+		for _, o := range out {
+			if !yield(o.name) {
 				return
 			}
 		}
