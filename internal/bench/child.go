@@ -29,7 +29,7 @@ var touched []byte
 //	child upload FILE ENDPOINT BUCKET KEY
 //	child pipe-sdk URL ENDPOINT BUCKET KEY
 //	child pipe-sink URL SINK KEY
-//	child touch MIB
+//	child touch MIB [huge]
 func child(args []string) error {
 	ctx := context.Background()
 	switch {
@@ -72,23 +72,30 @@ func child(args []string) error {
 		}
 		_, err = s.Put(ctx, args[3], body, nil)
 		return err
-	case len(args) == 2 && args[0] == "touch":
+	case (len(args) == 2 || len(args) == 3 && args[2] == "huge") && args[0] == "touch":
 		// Fresh memory, as the relay's part buffers are in a new process:
 		// the time to touch it is printed; its release at exit shows in
-		// the process's wall time.
+		// the process's wall time. With "huge", the memory is taken as
+		// the sink takes its part buffers, in 2 MiB pages on Linux.
 		mib, err := strconv.Atoi(args[1])
 		if err != nil || mib < 0 {
 			return fmt.Errorf("touch: %q is not a number of MiB", args[1])
 		}
 		start := time.Now()
-		touched = make([]byte, mib<<20)
+		if len(args) == 3 {
+			if touched, err = hugeMemory(mib << 20); err != nil {
+				return err
+			}
+		} else {
+			touched = make([]byte, mib<<20)
+		}
 		for i := 0; i < len(touched); i += 4096 {
 			touched[i] = 1
 		}
 		fmt.Println(time.Since(start).Nanoseconds())
 		return nil
 	}
-	return errors.New("usage: child download URL | child upload FILE ENDPOINT BUCKET KEY | child pipe-sdk URL ENDPOINT BUCKET KEY | child pipe-sink URL SINK KEY | child touch MIB")
+	return errors.New("usage: child download URL | child upload FILE ENDPOINT BUCKET KEY | child pipe-sdk URL ENDPOINT BUCKET KEY | child pipe-sink URL SINK KEY | child touch MIB [huge]")
 }
 
 // get starts the download of url and returns its body.

@@ -33,6 +33,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -271,13 +272,14 @@ func bench(sizeList string, runs int, out, cache, baseline string) error {
 					return relayThroughServe(launcher, baseline, keyed(spec+"-baseline-serve", i), secret, sha)
 				}})
 		}
-		// The runs take turns (download, upload, sync, serve, the pipes,
-		// then again), so that a machine whose pace drifts during the
-		// benchmark (page cache, a virtual disk's credits) weighs on every
-		// measurement alike rather than on whichever comes last.
+		// The runs take turns, so that a machine whose pace drifts during
+		// the benchmark (page cache, a virtual disk's credits) weighs on
+		// every measurement alike rather than on whichever comes last.
+		// Each turn has an order of its own (see shuffledTurns).
 		samples := make([][]sample, len(measurements))
-		for i := 0; i < runs; i++ {
-			for j, m := range measurements {
+		for i, order := range shuffledTurns(runs, len(measurements), uint64(size)) {
+			for _, j := range order {
+				m := measurements[j]
 				// Every run starts with the bucket empty and the last
 				// run's dirty pages on disk: versitygw writes to disk, and
 				// the kernel slows writers down once enough dirty data
@@ -326,13 +328,15 @@ func bench(sizeList string, runs int, out, cache, baseline string) error {
 		}
 		rows = append(rows, r)
 	}
-	touch, process, err := memoryCost(launcher, self, 7)
+	fresh, err := memoryCost(launcher, self, 7)
 	if err != nil {
 		return err
 	}
 	floorTable := renderFloor(rows)
 	table := render(rows) + fmt.Sprintf("\nFresh memory on this machine: the first touch of 16 MiB takes %.1f ms, and a process that touches\n16 MiB runs %.1f ms longer, start to exit, than one that touches none (`child touch`, median of 7).\n",
-		touch.Seconds()*1000, process.Seconds()*1000)
+		fresh.touch.Seconds()*1000, fresh.process.Seconds()*1000) +
+		fmt.Sprintf("Taken as the part buffers are (2 MiB pages), 16 MiB take %.1f ms to touch in a process started right\nafter one that freed 64 MiB, and %.1f ms in one started after %v with none running (`child touch 16 huge`).\n",
+			fresh.hugeRecent.Seconds()*1000, fresh.hugeIdle.Seconds()*1000, idlePause)
 	cpuTable := ""
 	if serverCPUKnown {
 		cpuTable = renderCPU(rows)
@@ -357,6 +361,25 @@ func bench(sizeList string, runs int, out, cache, baseline string) error {
 	return os.WriteFile(out, []byte(report(table, floorTable, cpuTable, benches, profile, sizeList, runs)), 0o644)
 }
 
+// shuffledTurns returns, for each of runs turns, an order of the n
+// measurements: shuffled, and the same on every run of the bench for the
+// same seed. A fixed order would have each measurement follow the same one
+// every time, and a process inherits the state its predecessor left. On
+// a VM whose kernel hands memory that stays free for a while back to the
+// host (Linux's free page reporting, as in Firecracker), touching it again
+// costs several times more than touching memory freed a moment ago: a
+// process that follows one which freed tens of MiB starts with cheap fresh
+// memory, one that follows small processes pays the full price. Shuffled,
+// every measurement follows each of the others in some turns.
+func shuffledTurns(runs, n int, seed uint64) [][]int {
+	rng := rand.New(rand.NewPCG(seed, 0))
+	turns := make([][]int, runs)
+	for i := range turns {
+		turns[i] = rng.Perm(n)
+	}
+	return turns
+}
+
 // childEnv is the environment of the measured processes: the bench's own,
 // without the variables of AWS, gitsource and the providers, which the
 // bench sets itself where they are needed. A developer's settings (a CA
@@ -376,36 +399,80 @@ func childEnv() []string {
 	return env
 }
 
-// memoryCost measures the price of fresh memory on this machine: the
-// median time to first touch 16 MiB, and how much longer a process that
-// touches 16 MiB runs, start to exit, than one that touches none (the
-// touch and the memory's release at exit). The relay holds its parts in
-// memory where the SDK's upload from a file reads the file in place, so
-// this is part of what sets them apart on small archives.
-func memoryCost(launcher, self string, runs int) (touch, process time.Duration, err error) {
-	var touches, empty, full []time.Duration
+// freshMemory is the price of fresh memory on this machine. The relay
+// holds its parts in memory where the SDK's upload from a file reads the
+// file in place, so this is part of what sets them apart on small
+// archives.
+type freshMemory struct {
+	// touch is the median time to first touch 16 MiB of the Go heap
+	// (4 KiB pages), and process how much longer a process that does
+	// runs, start to exit, than one that touches none (the touch and the
+	// memory's release at exit).
+	touch, process time.Duration
+	// hugeRecent and hugeIdle are the median times to first touch 16 MiB
+	// taken as the part buffers are (2 MiB pages on Linux): in a process
+	// started right after one that freed 64 MiB of the same, and in one
+	// started after idlePause with no process running.
+	hugeRecent, hugeIdle time.Duration
+}
+
+// idlePause is how long the machine is left idle before hugeIdle is
+// measured: longer than the 2 s after which Linux's free page reporting
+// hands memory that stayed free back to a VM's host.
+const idlePause = 3 * time.Second
+
+// memoryCost measures freshMemory, with runs of each measurement.
+func memoryCost(launcher, self string, runs int) (freshMemory, error) {
+	var touches, empty, full, recent, idle []time.Duration
 	for range runs {
 		for _, mib := range []int{0, 16} {
-			cmd := exec.Command(self, "child", "touch", strconv.Itoa(mib))
-			var out bytes.Buffer
-			cmd.Stdout = &out
-			s, err := runChild(launcher, cmd, nil)
+			touch, s, err := touchChild(launcher, self, mib, false)
 			if err != nil {
-				return 0, 0, err
-			}
-			ns, err := strconv.ParseInt(strings.TrimSpace(out.String()), 10, 64)
-			if err != nil {
-				return 0, 0, fmt.Errorf("child touch: %q", out.String())
+				return freshMemory{}, err
 			}
 			if mib == 0 {
 				empty = append(empty, s.wall)
 				continue
 			}
 			full = append(full, s.wall)
-			touches = append(touches, time.Duration(ns))
+			touches = append(touches, touch)
 		}
+		time.Sleep(idlePause)
+		touch, _, err := touchChild(launcher, self, 16, true)
+		if err != nil {
+			return freshMemory{}, err
+		}
+		idle = append(idle, touch)
+		if _, _, err := touchChild(launcher, self, 64, true); err != nil {
+			return freshMemory{}, err
+		}
+		if touch, _, err = touchChild(launcher, self, 16, true); err != nil {
+			return freshMemory{}, err
+		}
+		recent = append(recent, touch)
 	}
-	return middle(touches), middle(full) - middle(empty), nil
+	return freshMemory{touch: middle(touches), process: middle(full) - middle(empty), hugeRecent: middle(recent), hugeIdle: middle(idle)}, nil
+}
+
+// touchChild runs "child touch" on mib MiB, in huge pages if huge, and
+// returns the time the touch took and the process's sample.
+func touchChild(launcher, self string, mib int, huge bool) (time.Duration, sample, error) {
+	args := []string{"child", "touch", strconv.Itoa(mib)}
+	if huge {
+		args = append(args, "huge")
+	}
+	cmd := exec.Command(self, args...)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	s, err := runChild(launcher, cmd, nil)
+	if err != nil {
+		return 0, sample{}, err
+	}
+	ns, err := strconv.ParseInt(strings.TrimSpace(out.String()), 10, 64)
+	if err != nil {
+		return 0, sample{}, fmt.Errorf("child touch: %q", out.String())
+	}
+	return time.Duration(ns), s, nil
 }
 
 // runChild runs cmd to completion through the launch command at launcher
@@ -636,8 +703,10 @@ func report(table, floorTable, cpuTable, benches, profile, sizes string, runs in
 	b.WriteString("process is started by a small launcher (`internal/bench/launch`, its own peak 2.5 MiB), which reports its\n")
 	b.WriteString("time and peak RSS: a process the bench started itself would report at least the bench's own\n")
 	b.WriteString("peak, which Linux carries into a child that Go starts with vfork. The runs take turns\n")
-	b.WriteString("(download, upload, sync, serve, the two pipes below, and again), so that drift in the\n")
-	b.WriteString("machine's pace weighs on all alike. `sync` is timed as a command, start-up and the ref's look-up\n")
+	b.WriteString("(download, upload, sync, serve, the two pipes below, and again), each turn in a shuffled\n")
+	b.WriteString("order, the same on every run of the bench: drift in the machine's pace weighs on all alike, and\n")
+	b.WriteString("no measurement always follows the same one, whose freed memory it would inherit (see the price\n")
+	b.WriteString("of fresh memory below the table). `sync` is timed as a command, start-up and the ref's look-up\n")
 	b.WriteString("included; `serve` from the push's POST to its answer, on a server already warmed up by a\n")
 	b.WriteString("small push, as a long-running server is. CPU is the user and system time of the measured\n")
 	b.WriteString("process (for serve, its warm-up push included); the fake GitHub and versitygw share the same\n")
@@ -651,8 +720,10 @@ func report(table, floorTable, cpuTable, benches, profile, sizes string, runs in
 	b.WriteString("is sent only when the download is nearly over, and its upload and the Complete come after it,\n")
 	b.WriteString("where the SDK's upload from a file sends all its parts at once from the start and reads them in\n")
 	b.WriteString("place. On the 16 MiB archive a part is a third of the bytes, and the parts are memory a new\n")
-	b.WriteString("process touches for the first time (the price of fresh memory in 4 KiB pages is measured below\n")
-	b.WriteString("the table; on Linux the part buffers ask for 2 MiB pages, which take far fewer faults). The pipe\n")
+	b.WriteString("process touches for the first time (its price is measured below the table: on Linux the part\n")
+	b.WriteString("buffers ask for 2 MiB pages, which take far fewer faults than 4 KiB pages; on a VM whose kernel\n")
+	b.WriteString("hands memory that stayed free back to its host, they cost more when nothing freed memory shortly\n")
+	b.WriteString("before: compare the two figures in 2 MiB pages). The pipe\n")
 	b.WriteString("into the S3 sink, in the second table, pays all of this as `sync` does; what sets `sync` apart\n")
 	b.WriteString("from it is the CPU of the re-rooting and of its own steps before the download (the ref's\n")
 	b.WriteString("look-up, the check of the key), on two cores it shares with versitygw and the fake GitHub.\n")

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestShuffledTurns(t *testing.T) {
+	const runs, n = 15, 6
+	turns := shuffledTurns(runs, n, 42)
+	if len(turns) != runs {
+		t.Fatalf("%d turns, want %d", len(turns), runs)
+	}
+	// Each turn runs every measurement once.
+	for i, order := range turns {
+		if sorted := slices.Sorted(slices.Values(order)); !slices.Equal(sorted, []int{0, 1, 2, 3, 4, 5}) {
+			t.Errorf("turn %d: %v is not an order of the %d measurements", i, order, n)
+		}
+	}
+	// No measurement always follows the same one, across the turns'
+	// boundaries too.
+	var seq []int
+	for _, order := range turns {
+		seq = append(seq, order...)
+	}
+	before := make([]map[int]bool, n)
+	for i := range before {
+		before[i] = map[int]bool{}
+	}
+	for k := 1; k < len(seq); k++ {
+		before[seq[k]][seq[k-1]] = true
+	}
+	for j, preds := range before {
+		if len(preds) < 3 {
+			t.Errorf("measurement %d follows only %d others in %d turns", j, len(preds), runs)
+		}
+	}
+	// The same seed gives the same orders, so a run can be repeated.
+	if again := shuffledTurns(runs, n, 42); !slices.EqualFunc(turns, again, slices.Equal) {
+		t.Error("the same seed gave other orders")
+	}
+}
