@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/gitsource/gitsource/internal/partmem"
 )
 
 // The S3 sink streams with an upload of its own rather than the SDK's
@@ -96,14 +98,14 @@ func (b *partBuffers) get() *[]byte {
 		b.free = b.free[:n-1]
 		return buf
 	}
-	buf := newPartBuffer(b.size)
+	buf := partmem.Buffer(b.size)
 	return &buf
 }
 
 // carve puts n buffers cut from one allocation on the free list, the first
 // in memory last, to be lent first.
 func (b *partBuffers) carve(n int64) {
-	mem, release := newPartRegion(n * b.size)
+	mem, release := partmem.Region(n * b.size)
 	if release != nil {
 		b.region = mem
 		runtime.AddCleanup(b, func(release func()) { release() }, release)

@@ -10,12 +10,14 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"github.com/gitsource/gitsource/internal/partmem"
 )
 
 func TestPartBufferHugePages(t *testing.T) {
-	for _, size := range []int64{hugePageSize - 1, MinPartSize, MinPartSize + 12345, 3 * hugePageSize} {
+	for _, size := range []int64{partmem.HugePageSize - 1, MinPartSize, MinPartSize + 12345, 3 * partmem.HugePageSize} {
 		t.Run(fmt.Sprint(size), func(t *testing.T) {
-			buf := newPartBuffer(size)
+			buf := partmem.Buffer(size)
 			if int64(len(buf)) != size || int64(cap(buf)) != size {
 				t.Fatalf("len %d cap %d, want %d", len(buf), cap(buf), size)
 			}
@@ -24,11 +26,11 @@ func TestPartBufferHugePages(t *testing.T) {
 					t.Fatalf("byte %d is %d, want a zeroed buffer", i, b)
 				}
 			}
-			if size < hugePageSize {
+			if size < partmem.HugePageSize {
 				return
 			}
 			start := uintptr(unsafe.Pointer(unsafe.SliceData(buf)))
-			if start%hugePageSize != 0 {
+			if start%partmem.HugePageSize != 0 {
 				t.Errorf("buffer at %#x, not on a huge page boundary", start)
 			}
 			if _, err := os.Stat("/sys/kernel/mm/transparent_hugepage"); err != nil {

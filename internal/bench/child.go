@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/gitsource/gitsource/internal/partmem"
 	"github.com/gitsource/gitsource/internal/s3test"
 	"github.com/gitsource/gitsource/sink"
 )
@@ -76,16 +77,14 @@ func child(args []string) error {
 		// Fresh memory, as the relay's part buffers are in a new process:
 		// the time to touch it is printed; its release at exit shows in
 		// the process's wall time. With "huge", the memory is taken as
-		// the sink takes its part buffers, in 2 MiB pages on Linux.
+		// the S3 sink takes its part buffers (2 MiB pages on Linux).
 		mib, err := strconv.Atoi(args[1])
 		if err != nil || mib < 0 {
 			return fmt.Errorf("touch: %q is not a number of MiB", args[1])
 		}
 		start := time.Now()
 		if len(args) == 3 {
-			if touched, err = hugeMemory(mib << 20); err != nil {
-				return err
-			}
+			touched, _ = partmem.Region(int64(mib) << 20)
 		} else {
 			touched = make([]byte, mib<<20)
 		}
