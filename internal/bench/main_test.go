@@ -3,6 +3,8 @@ package main
 import (
 	"slices"
 	"testing"
+
+	"github.com/gitsource/gitsource/internal/benchzip"
 )
 
 func TestShuffledTurns(t *testing.T) {
@@ -38,5 +40,21 @@ func TestShuffledTurns(t *testing.T) {
 	// The same seed gives the same orders, so a run can be repeated.
 	if again := shuffledTurns(runs, n, 42); !slices.EqualFunc(turns, again, slices.Equal) {
 		t.Error("the same seed gave other orders")
+	}
+}
+
+func TestRunsFor(t *testing.T) {
+	for _, c := range []struct {
+		kind              benchzip.Kind
+		runs, small, want int
+	}{
+		{benchzip.SmallFiles, 15, 41, 41},
+		{benchzip.Mixed, 15, 41, 15},
+		{benchzip.SmallFiles, 51, 41, 51}, // never fewer than -runs
+		{benchzip.SmallFiles, 5, 0, 5},
+	} {
+		if got := runsFor(c.kind, c.runs, c.small); got != c.want {
+			t.Errorf("runsFor(%v, %d, %d) = %d, want %d", c.kind, c.runs, c.small, got, c.want)
+		}
 	}
 }
