@@ -222,7 +222,7 @@ func bench(sizeList string, runs, smallRuns int, out, cache, baseline string) er
 		if size <= 64<<20 {
 			kind = benchzip.SmallFiles
 		}
-		runs := runsFor(kind, runs, smallRuns)
+		sizeRuns := runsFor(kind, runs, smallRuns)
 		log.Printf("generating a %s archive", spec)
 		path, n, err := benchzip.Cached(cache, size, kind)
 		if err != nil {
@@ -279,7 +279,7 @@ func bench(sizeList string, runs, smallRuns int, out, cache, baseline string) er
 		// every measurement alike rather than on whichever comes last.
 		// Each turn has an order of its own (see shuffledTurns).
 		samples := make([][]sample, len(measurements))
-		for i, order := range shuffledTurns(runs, len(measurements), uint64(size)) {
+		for i, order := range shuffledTurns(sizeRuns, len(measurements), uint64(size)) {
 			for _, j := range order {
 				m := measurements[j]
 				// Every run starts with the bucket empty and the last
@@ -307,7 +307,7 @@ func bench(sizeList string, runs, smallRuns int, out, cache, baseline string) er
 				samples[j] = append(samples[j], s)
 			}
 		}
-		for i := range runs {
+		for i := range sizeRuns {
 			limit := max(samples[measureDownload][i].wall, samples[measureUpload][i].wall).Seconds()
 			turnRatio := func(j int) float64 { return samples[j][i].wall.Seconds() / limit }
 			r.syncRatios = append(r.syncRatios, turnRatio(measureSync))
@@ -737,8 +737,8 @@ func report(table, floorTable, cpuTable, benches, profile, sizes string, runs, s
 	b.WriteString("place. On the 16 MiB archive a part is a third of the bytes, and the parts are memory a new\n")
 	b.WriteString("process touches for the first time (its price is measured below the table: on Linux the part\n")
 	b.WriteString("buffers ask for 2 MiB pages, which take far fewer faults than 4 KiB pages; on a VM whose kernel\n")
-	b.WriteString("hands memory that stays free back to its host, they can cost several times more when nothing\n")
-	b.WriteString("freed memory shortly before, depending on how the machine's free memory lies). The pipe\n")
+	b.WriteString("hands memory that stays free back to its host, a page the host no longer backs costs many times\n")
+	b.WriteString("more to touch, and which pages a process gets varies from run to run). The pipe\n")
 	b.WriteString("into the S3 sink, in the second table, pays all of this as `sync` does; what sets `sync` apart\n")
 	b.WriteString("from it is the CPU of the re-rooting and of its own steps before the download (the ref's\n")
 	b.WriteString("look-up, the check of the key), on two cores it shares with versitygw and the fake GitHub.\n")
