@@ -2,6 +2,7 @@ package main
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gitsource/gitsource/internal/benchzip"
@@ -56,5 +57,17 @@ func TestRunsFor(t *testing.T) {
 		if got := runsFor(c.kind, c.runs, c.small); got != c.want {
 			t.Errorf("runsFor(%v, %d, %d) = %d, want %d", c.kind, c.runs, c.small, got, c.want)
 		}
+	}
+}
+
+// TestReportNamesTheRunsTaken checks that the report speaks of the
+// small-files archive's runs only when it took more than -runs.
+func TestReportNamesTheRunsTaken(t *testing.T) {
+	const clause = "41 for the small-files archive"
+	if got := report("", "", "", "", "", "16MiB,256MiB", 15, 41, 41); !strings.Contains(got, clause) {
+		t.Errorf("with the 16 MiB archive at 41 runs, the report does not say %q", clause)
+	}
+	if got := report("", "", "", "", "", "256MiB", 15, 41, 0); strings.Contains(got, "small-files archive,") {
+		t.Errorf("with no small-files archive measured, the report still speaks of its runs")
 	}
 }
